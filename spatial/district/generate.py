@@ -1,0 +1,149 @@
+"""Assemble a whole district, deterministically from (scale, seed, disagreement rate).
+
+Each part draws from its own random stream, so a part that is skipped on resume does not shift the others.
+The result is a sequence of ``TablePart``: a table name and the rows to COPY into it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from spatial.district.admin import STREET_NAMES, build_admin_areas, load_boundary
+from spatial.district.buildings import generate_buildings
+from spatial.district.enterprises import generate_enterprises
+from spatial.district.events import generate_events
+from spatial.district.people import assign_residences, generate_persons, generate_units
+from spatial.district.scale import Scale
+from spatial.district.sources import SOCIAL_SECURITY_COVERAGE, SOURCE_SPECS, source_records
+from spatial.district.terrain import load_terrain
+
+STREAMS = ("admin", "buildings", "persons", "residences", "enterprises", "events", "sources")
+PERSON_CHUNK = 500_000  # source records of people are written in slices of this many people
+ROAD_WORDS = ("路", "大道", "街", "一路", "二路", "巷")
+
+
+@dataclass(frozen=True)
+class TablePart:
+    name: str  # unique name of this part (the resume unit)
+    table: str
+    rows: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class DistrictSpec:
+    scale: Scale
+    seed: int = 42
+    disagreement_rate: float = 0.02
+
+    @property
+    def dataset(self) -> str:
+        return f"{self.scale.name}:seed={self.seed}:rate={self.disagreement_rate}"
+
+    def rng(self, stream: str) -> np.random.Generator:
+        return np.random.default_rng([self.seed, STREAMS.index(stream)])
+
+
+def generate_district(spec: DistrictSpec) -> Iterator[TablePart]:
+    scale = spec.scale
+    admin = build_admin_areas(scale, spec.rng("admin"))
+    admin["valid_from"] = pd.Timestamp("2017-01-07", tz="UTC")  # Longgang's streets as reorganised in 2017
+    yield TablePart("admin_area", "admin_area", admin)
+
+    buildings = _place_buildings(spec, admin)
+    yield TablePart("building", "building", buildings)
+
+    units = generate_units(buildings, scale.house_units)
+    units["valid_from"] = buildings.set_index("id")["valid_from"].loc[units["building_id"]].to_numpy()
+    yield TablePart("house_unit", "house_unit", units)
+
+    persons = generate_persons(scale.persons, spec.rng("persons"))
+    persons["valid_from"] = pd.to_datetime(persons["birth_date"]).dt.tz_localize("UTC")
+    yield TablePart("person", "person", persons)
+
+    residences = assign_residences(persons, units, spec.rng("residences"))
+    yield TablePart("residence", "residence", residences)
+
+    enterprises = generate_enterprises(scale.enterprises, buildings, units, spec.rng("enterprises"))
+    enterprises["valid_from"] = pd.to_datetime(enterprises["registered_on"]).dt.tz_localize("UTC")
+    yield TablePart("enterprise", "enterprise", enterprises)
+
+    yield TablePart("event", "event", generate_events(scale.events, buildings, spec.rng("events")))
+
+    yield from _source_parts(spec, buildings, units, persons, residences, enterprises)
+
+
+def _place_buildings(spec: DistrictSpec, admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    terrain = load_terrain()
+    buildings = generate_buildings(spec.scale.buildings, load_boundary(), terrain, spec.rng("buildings"))
+    grids = admin[admin["level"] == "grid"][["code", "geometry"]]
+    centres = gpd.GeoDataFrame(geometry=buildings.geometry.representative_point(), crs=buildings.crs)
+    joined = gpd.sjoin(centres, grids, predicate="within", how="left")
+    joined = joined[~joined.index.duplicated()]
+    buildings["grid_code"] = joined["code"].to_numpy()
+    buildings = buildings[buildings["grid_code"].notna()].copy()
+    buildings["id"] = np.arange(1, len(buildings) + 1, dtype="int64")
+    buildings["community_code"] = buildings["grid_code"].str[:12]
+    buildings["street_code"] = buildings["grid_code"].str[:9]
+    in_grid = buildings.groupby("grid_code").cumcount().to_numpy() + 1
+    buildings["code"] = buildings["grid_code"] + pd.Series(in_grid, index=buildings.index).map("{:04d}".format)
+    buildings["address"] = _addresses(buildings, admin)
+    buildings["name"] = np.where(buildings["use"] == "residential",
+                                 buildings["community_code"].map(_estate_names(admin)) + in_grid.astype(str) + "栋",
+                                 None)
+    centre = shapely.centroid(buildings.geometry.to_numpy())
+    elevation, _ = terrain.sample(shapely.get_x(centre), shapely.get_y(centre))
+    buildings["ground_elevation_m"] = np.round(elevation, 1)
+    buildings["valid_from"] = pd.to_datetime(buildings["built_year"].astype(str) + "-01-01").dt.tz_localize("UTC")
+    return buildings
+
+
+def _addresses(buildings: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> pd.Series:
+    """Standard addresses, unique: 深圳市龙岗区<street>街道<community><road><number>号."""
+    names = admin.set_index("code")["name"]
+    in_community = buildings.groupby("community_code").cumcount()
+    road = (in_community // 60).map(lambda k: f"{ROAD_WORDS[k % len(ROAD_WORDS)]}" if k < 6 else f"{k}路")
+    community = buildings["community_code"].map(names).str.replace("社区", "", regex=False)
+    street = buildings["street_code"].map(names)
+    number = (in_community % 60 + 1).astype(str)
+    return "深圳市龙岗区" + street + community + road + number + "号"
+
+
+def _estate_names(admin: gpd.GeoDataFrame) -> dict[str, str]:
+    communities = admin[admin["level"] == "community"]
+    return {code: name.replace("社区", "") + "花园" for code, name in zip(communities["code"], communities["name"],
+                                                                       strict=True)}
+
+
+def _source_parts(spec: DistrictSpec, buildings: gpd.GeoDataFrame, units: pd.DataFrame, persons: pd.DataFrame,
+                  residences: pd.DataFrame, enterprises: gpd.GeoDataFrame) -> Iterator[TablePart]:
+    rng = spec.rng("sources")
+    building_code = buildings.set_index("id")["code"]
+    home = residences[residences["valid_to"].isna()].set_index("person_id")["house_unit_id"]
+    unit = units.set_index("id")
+    people = persons.assign(
+        building_code=building_code.loc[unit.loc[home.loc[persons["id"]].to_numpy(), "building_id"]].to_numpy(),
+        room_no=unit.loc[home.loc[persons["id"]].to_numpy(), "room_no"].to_numpy(),
+        birth_date=persons["birth_date"].astype("datetime64[s]").dt.strftime("%Y-%m-%d"),
+    )
+    covered = rng.random(len(people)) < SOCIAL_SECURITY_COVERAGE
+    firms = enterprises.assign(building_code=building_code.loc[enterprises["building_id"]].to_numpy())
+    truths = {"person": people, "residence": people, "enterprise": firms, "building": buildings}
+    for source in SOURCE_SPECS:
+        truth = truths[source.entity_kind]
+        if source.department == "social_security":
+            truth = truth[covered]
+        for start in range(0, len(truth), PERSON_CHUNK):
+            part = truth.iloc[start:start + PERSON_CHUNK]
+            records, planted = source_records(source, part, spec.disagreement_rate, rng)
+            name = f"source:{source.department}:{source.entity_kind}:{start // PERSON_CHUNK}"
+            yield TablePart(name, "source_record", records)
+            yield TablePart(name + ":planted", "planted_disagreement", planted)
+
+
+__all__ = ["STREET_NAMES", "DistrictSpec", "TablePart", "generate_district"]

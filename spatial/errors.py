@@ -1,0 +1,21 @@
+"""Exceptions of the spatial core. ``api/errors.py`` maps them to HTTP codes; the CLI prints their message."""
+
+
+class OnemapError(Exception):
+    """Base of every error onemap raises on purpose; its message tells the user what to do."""
+
+
+class DatabaseUnavailable(OnemapError):
+    """The database cannot be reached or started."""
+
+
+class ClusterError(OnemapError):
+    """The embedded PostgreSQL cluster cannot be initialised, started or stopped."""
+
+
+class InvalidInput(OnemapError):
+    """A value given by a user is malformed."""
+
+
+class NotFound(OnemapError):
+    """The thing asked for does not exist."""

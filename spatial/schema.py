@@ -1,0 +1,273 @@
+"""The platform's tables, declared once (SQLAlchemy Core + GeoAlchemy2) in schema ``onemap``.
+
+Alembic migrations create them from this metadata; the loader, the feature server and the tests read column names
+from here. Geometries are EPSG:4326 (CGCS2000 is treated as identical within centimetres).
+
+Tables whose rows change keep history: a trigger copies the previous version of a row into ``<table>_history``
+with its validity period, so every question can be asked "as of" a date (see ``sql/history.sql``).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from geoalchemy2 import Geometry
+from sqlalchemy.dialects.postgresql import JSONB
+
+SCHEMA = "onemap"
+SRID = 4326
+ADMIN_LEVELS = ("district", "street", "community", "grid")
+BUILDING_USES = ("residential", "urban_village", "commercial", "industrial", "office", "public", "mixed")
+UNIT_USES = ("residential", "commercial", "industrial", "office", "public")
+ENTERPRISE_KINDS = ("company", "individual")
+ROLES = ("admin", "planner", "department_editor", "grid_worker", "public")
+ISSUE_STATUSES = ("open", "confirmed", "dismissed")
+SENSITIVITIES = ("public", "internal", "restricted")
+DEPARTMENTS = (
+    "grid", "police", "market", "social_security", "housing", "emergency",
+    "urban_management", "water", "education", "health", "industry",
+)
+
+# Deterministic constraint names, so the loader can drop and re-add foreign keys around a bulk load.
+NAMING = {
+    "pk": "%(table_name)s_pkey",
+    "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    "uq": "%(table_name)s_%(column_0_name)s_key",
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "ck": "%(table_name)s_%(constraint_name)s",
+}
+metadata = sa.MetaData(schema=SCHEMA, naming_convention=NAMING)
+
+
+def _valid_from() -> sa.Column[sa.DateTime]:
+    return sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
+
+
+def _in(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
+    quoted = ", ".join(f"'{value}'" for value in values)
+    return sa.CheckConstraint(f"{column} IN ({quoted})", name=f"{column}_allowed")
+
+
+admin_area = sa.Table(
+    "admin_area", metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("level", sa.Text, nullable=False),
+    sa.Column("parent_code", sa.Text, sa.ForeignKey("admin_area.code", deferrable=True), index=True),
+    sa.Column("geom", Geometry("MULTIPOLYGON", SRID, spatial_index=True), nullable=False),
+    _valid_from(),
+    _in("level", ADMIN_LEVELS),
+)
+
+building = sa.Table(
+    "building", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("code", sa.Text, nullable=False, unique=True),
+    sa.Column("name", sa.Text),
+    sa.Column("address", sa.Text, nullable=False, index=True),
+    sa.Column("use", sa.Text, nullable=False),
+    sa.Column("floors", sa.SmallInteger, nullable=False),
+    sa.Column("height_m", sa.Float, nullable=False),
+    sa.Column("structure", sa.Text),
+    sa.Column("built_year", sa.SmallInteger, nullable=False),
+    sa.Column("ground_elevation_m", sa.Float),
+    sa.Column("street_code", sa.Text, sa.ForeignKey("admin_area.code"), nullable=False),
+    sa.Column("community_code", sa.Text, sa.ForeignKey("admin_area.code"), nullable=False),
+    sa.Column("grid_code", sa.Text, sa.ForeignKey("admin_area.code"), nullable=False, index=True),
+    sa.Column("geom", Geometry("MULTIPOLYGON", SRID, spatial_index=True), nullable=False),
+    _valid_from(),
+    _in("use", BUILDING_USES),
+    sa.CheckConstraint("floors BETWEEN 1 AND 200", name="floors_range"),
+    sa.CheckConstraint("height_m > 0", name="height_positive"),
+    sa.CheckConstraint("built_year BETWEEN 1900 AND 2100", name="built_year_range"),
+)
+
+house_unit = sa.Table(
+    "house_unit", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("building_id", sa.BigInteger, sa.ForeignKey("building.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("unit_no", sa.Text, nullable=False),
+    sa.Column("floor", sa.SmallInteger, nullable=False),
+    sa.Column("room_no", sa.Text, nullable=False),
+    sa.Column("area_m2", sa.Float, nullable=False),
+    sa.Column("use", sa.Text, nullable=False),
+    _valid_from(),
+    sa.UniqueConstraint("building_id", "unit_no", "room_no", name="house_unit_room_unique"),
+    sa.CheckConstraint("area_m2 > 0", name="area_positive"),
+    _in("use", UNIT_USES),
+)
+
+person = sa.Table(
+    "person", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("id_number", sa.CHAR(18), nullable=False, unique=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("sex", sa.CHAR(1), nullable=False),
+    sa.Column("birth_date", sa.Date, nullable=False),
+    sa.Column("phone", sa.Text),
+    sa.Column("household_type", sa.Text, nullable=False),
+    _valid_from(),
+    sa.CheckConstraint("sex IN ('M', 'F')", name="sex_allowed"),
+    sa.CheckConstraint("household_type IN ('local', 'migrant')", name="household_type_allowed"),
+    sa.CheckConstraint("id_number ~ '^[0-9]{17}[0-9X]$'", name="id_number_format"),
+)
+
+residence = sa.Table(
+    "residence", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("house_unit_id", sa.BigInteger, sa.ForeignKey("house_unit.id", ondelete="CASCADE"),
+              nullable=False, index=True),
+    sa.Column("relation", sa.Text, nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_to", sa.Date),
+    sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period_ordered"),
+)
+
+enterprise = sa.Table(
+    "enterprise", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("credit_code", sa.CHAR(18), nullable=False, unique=True),
+    sa.Column("credit_code_check_ok", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("industry", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("registered_on", sa.Date, nullable=False),
+    sa.Column("employees", sa.Integer),
+    sa.Column("building_id", sa.BigInteger, sa.ForeignKey("building.id"), nullable=False, index=True),
+    sa.Column("house_unit_id", sa.BigInteger, sa.ForeignKey("house_unit.id"), index=True),
+    sa.Column("geom", Geometry("POINT", SRID, spatial_index=True), nullable=False),
+    _valid_from(),
+    _in("kind", ENTERPRISE_KINDS),
+    sa.CheckConstraint("status IN ('active', 'suspended', 'deregistered')", name="status_allowed"),
+)
+
+source_record = sa.Table(
+    "source_record", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("entity_kind", sa.Text, nullable=False),
+    sa.Column("entity_key", sa.Text, nullable=False),
+    sa.Column("payload", JSONB, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("processed_at", sa.DateTime(timezone=True)),
+    sa.Index("source_record_entity", "entity_kind", "entity_key"),
+    sa.Index("source_record_unprocessed", "id", postgresql_where=sa.text("processed_at IS NULL")),
+    _in("department", DEPARTMENTS),
+    sa.CheckConstraint("entity_kind IN ('person', 'enterprise', 'building', 'residence')", name="kind_allowed"),
+)
+
+# The generator's answer key: which source values it made disagree on purpose (for measuring fusion).
+planted_disagreement = sa.Table(
+    "planted_disagreement", metadata,
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("entity_kind", sa.Text, primary_key=True),
+    sa.Column("entity_key", sa.Text, primary_key=True),
+    sa.Column("attribute", sa.Text, primary_key=True),
+)
+
+verification_issue = sa.Table(
+    "verification_issue", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("entity_kind", sa.Text, nullable=False),
+    sa.Column("entity_key", sa.Text, nullable=False),
+    sa.Column("attribute", sa.Text, nullable=False),
+    sa.Column("authoritative_department", sa.Text),
+    sa.Column("values", JSONB, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("building_id", sa.BigInteger, sa.ForeignKey("building.id"), index=True),
+    sa.Column("grid_code", sa.Text, sa.ForeignKey("admin_area.code"), index=True),
+    sa.Column("geom", Geometry("POINT", SRID, spatial_index=True)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("decided_by", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("note", sa.Text),
+    _valid_from(),
+    _in("status", ISSUE_STATUSES),
+    sa.UniqueConstraint("entity_kind", "entity_key", "attribute", name="verification_issue_subject"),
+)
+
+event = sa.Table(
+    "event", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("severity", sa.SmallInteger, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False, index=True),
+    sa.Column("building_id", sa.BigInteger, sa.ForeignKey("building.id"), index=True),
+    sa.Column("grid_code", sa.Text, sa.ForeignKey("admin_area.code"), nullable=False, index=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="open"),
+    sa.Column("geom", Geometry("POINT", SRID, spatial_index=True), nullable=False),
+    _valid_from(),
+    sa.CheckConstraint("severity BETWEEN 1 AND 5", name="severity_range"),
+    sa.CheckConstraint("status IN ('open', 'acknowledged', 'closed')", name="event_status_allowed"),
+)
+
+layer = sa.Table(
+    "layer", metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("owner_department", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("geometry_column", sa.Text, nullable=False, server_default="geom"),
+    sa.Column("id_column", sa.Text, nullable=False, server_default="id"),
+    sa.Column("time_field", sa.Text),
+    sa.Column("fields", JSONB, nullable=False, server_default="[]"),
+    sa.Column("sensitivity", sa.Text, nullable=False, server_default="public"),
+    sa.Column("editable", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("readers", JSONB, nullable=False, server_default="[]"),
+    sa.Column("editors", JSONB, nullable=False, server_default="[]"),
+    sa.Column("style", JSONB, nullable=False, server_default="{}"),
+    sa.Column("min_zoom", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("max_zoom", sa.SmallInteger, nullable=False, server_default="22"),
+    sa.Column("update_schedule", sa.Text),
+    sa.Column("lineage", sa.Text),
+    sa.Column("version", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    _in("kind", ("table", "view", "sql", "raster", "upload")),
+    _in("sensitivity", SENSITIVITIES),
+    sa.CheckConstraint("id ~ '^[a-z][a-z0-9_]{0,62}$'", name="layer_id_format"),
+)
+
+api_key = sa.Table(
+    "api_key", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("key_hash", sa.Text, nullable=False, unique=True),
+    sa.Column("label", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("department", sa.Text),
+    sa.Column("grid_code", sa.Text, sa.ForeignKey("admin_area.code")),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    _in("role", ROLES),
+    sa.CheckConstraint("role <> 'grid_worker' OR grid_code IS NOT NULL", name="grid_worker_has_grid"),
+    sa.CheckConstraint("role <> 'department_editor' OR department IS NOT NULL", name="editor_has_department"),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), index=True),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("target_kind", sa.Text, nullable=False),
+    sa.Column("target_id", sa.Text),
+    sa.Column("detail", JSONB, nullable=False, server_default="{}"),
+)
+
+# Resumable bulk loads: one row per finished chunk of a generated district.
+load_progress = sa.Table(
+    "load_progress", metadata,
+    sa.Column("dataset", sa.Text, primary_key=True),
+    sa.Column("chunk_name", sa.Text, primary_key=True),
+    sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Tables whose previous versions are kept in <name>_history by the trigger of sql/history.sql.
+VERSIONED_TABLES = ("admin_area", "building", "house_unit", "person", "enterprise", "event", "verification_issue")
