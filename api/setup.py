@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from layers.builtin import register_builtin_layers
 from spatial.database import check_connection
 from spatial.migrate import current_revision, upgrade
 
@@ -9,10 +10,5 @@ from spatial.migrate import current_revision, upgrade
 def initialise_database(url: str) -> str | None:
     check_connection(url)
     upgrade(url)
-    try:
-        from layers.builtin import register_builtin_layers
-    except ModuleNotFoundError:
-        pass
-    else:
-        register_builtin_layers(url)
+    register_builtin_layers(url)
     return current_revision(url)

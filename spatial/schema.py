@@ -213,9 +213,12 @@ layer = sa.Table(
     sa.Column("owner_department", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("source", sa.Text, nullable=False),
+    sa.Column("source_filter", JSONB, nullable=False, server_default="{}"),  # column = value, all must hold
     sa.Column("geometry_column", sa.Text, nullable=False, server_default="geom"),
     sa.Column("id_column", sa.Text, nullable=False, server_default="id"),
-    sa.Column("time_field", sa.Text),
+    sa.Column("grid_column", sa.Text),  # the grid code column, for grid workers' row filter
+    sa.Column("time_field", sa.Text),  # start of each feature's temporal extent
+    sa.Column("versioned", sa.Boolean, nullable=False, server_default=sa.false()),  # has <source>_history
     sa.Column("fields", JSONB, nullable=False, server_default="[]"),
     sa.Column("sensitivity", sa.Text, nullable=False, server_default="public"),
     sa.Column("editable", sa.Boolean, nullable=False, server_default=sa.false()),

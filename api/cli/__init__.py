@@ -11,20 +11,15 @@ from spatial.errors import OnemapError
 app = typer.Typer(help="onemap: one map for city operations.", no_args_is_help=True, add_completion=False)
 
 
-def _register() -> None:
-    # Imported here, not at module top, so `onemap --help` stays fast and each group stays optional.
-    from api.cli import data, db
+# Each module registers its commands; imported lazily so `onemap --help` stays fast.
+COMMAND_MODULES = ("db", "data", "serve")
 
-    db.register(app)
-    data.register(app)
-    for optional in ("serve", "keys", "tiles", "raster", "layers", "fuse"):
-        try:
-            module = __import__(f"api.cli.{optional}", fromlist=["register"])
-        except ModuleNotFoundError as exc:
-            if exc.name != f"api.cli.{optional}":
-                raise
-            continue
-        module.register(app)
+
+def _register() -> None:
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"api.cli.{name}").register(app)
 
 
 def main() -> None:

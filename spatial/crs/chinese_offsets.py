@@ -87,8 +87,9 @@ def _shape_preserving(
     @wraps(func)
     def wrapper(lon: npt.ArrayLike, lat: npt.ArrayLike) -> tuple[object, object]:
         lon_arr, lat_arr = _as_float_arrays(lon, lat)
-        # NaN or infinite input gives NaN output; numpy need not warn about it.
-        with np.errstate(invalid="ignore"):
+        # The offset formula is evaluated everywhere and masked afterwards, so at the poles or for NaN/inf
+        # input it may overflow or divide by ~0 in values that are then discarded: no warnings for those.
+        with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
             out_lon, out_lat = func(lon_arr, lat_arr)
         if out_lon.ndim == 0:
             return float(out_lon), float(out_lat)
@@ -192,7 +193,7 @@ def _forward_bd09(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatAr
 
 
 def _approximate_bd09_inverse(lon: FloatArray, lat: FloatArray) -> tuple[FloatArray, FloatArray]:
-    # Baidu's published one-step inverse: good to decimetres, used as the starting point.
+    # Baidu's published one-step inverse: off by a few centimetres, so only the starting point.
     x, y = lon - 0.0065, lat - 0.006
     z = np.hypot(x, y) - 0.00002 * np.sin(y * _BD_X_PI)
     theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)

@@ -166,7 +166,7 @@ def id_check_chars_valid(ids: ArrayLike) -> NDArray[np.bool_]:
         valid &= is_digit
         checksum += np.int32(weight) * np.where(is_digit, digit, 0).astype(np.int32)
     check_table = np.array([ord(c) for c in ID_CHECK_CHARS], dtype=np.uint32)
-    valid &= True
+    valid &= codes[:, 17] == check_table[checksum % 11]
     return valid
 
 

@@ -1,0 +1,40 @@
+"""``onemap serve``: the web server (uvicorn), on the embedded database unless ONEMAP_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import os
+
+import typer
+
+from spatial.cluster import LocalCluster
+from spatial.settings import get_settings
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+    port: int = typer.Option(8000, help="Port to listen on."),
+    workers: int = typer.Option(1, help="Worker processes."),
+) -> None:
+    """Serve the API, tiles and map viewers."""
+    import uvicorn
+
+    from api.setup import initialise_database
+    from spatial.database import database_url, libpq_url
+
+    settings = get_settings()
+    cluster = None if settings.database_url else LocalCluster(settings)
+    started_here = cluster.ensure_started() if cluster else False
+    url = database_url(settings)
+    initialise_database(url)
+    # Worker processes read the URL from the environment, so all of them use this one database.
+    os.environ["ONEMAP_DATABASE_URL"] = libpq_url(url)
+    try:
+        typer.echo(f"onemap at http://{host}:{port}/ (map: /map, API: /api.html)")
+        uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+    finally:
+        if cluster and started_here:
+            cluster.stop()
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(serve)

@@ -1,0 +1,80 @@
+"""Domain errors -> HTTP problem responses (RFC 9457). Only 5xx are logged; no SQL or trace reaches a client."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from layers.errors import LayerForbidden
+from spatial.errors import DatabaseUnavailable, InvalidInput, NotFound, OnemapError
+
+log = logging.getLogger("onemap.api")
+
+
+class Unauthorized(OnemapError):
+    """No key, or an unknown or revoked one."""
+
+
+class Forbidden(OnemapError):
+    """The key is valid but its role may not do this."""
+
+
+class Conflict(OnemapError):
+    """The request clashes with the current state (a name taken, a stale version)."""
+
+
+STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (LayerForbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (InvalidInput, 400),
+    (DatabaseUnavailable, 503),
+]
+
+
+def problem(status: int, detail: str, title: str | None = None) -> JSONResponse:
+    body = {"type": "about:blank", "title": title or _TITLES.get(status, "Error"), "status": status,
+            "detail": detail}
+    headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
+           413: "Payload Too Large", 422: "Unprocessable Content", 503: "Service Unavailable"}
+
+
+def status_for(exc: Exception) -> int:
+    for kind, status in STATUS_BY_ERROR:
+        if isinstance(exc, kind):
+            return status
+    return 500
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(OnemapError)
+    async def domain_error(_: Request, exc: OnemapError) -> JSONResponse:
+        status = status_for(exc)
+        if status >= 500:
+            log.error("service error: %s", exc)
+        return problem(status, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
+        return problem(400, f"invalid parameter {where}: {first.get('msg', 'malformed')}".strip())
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return problem(500, "internal error; it has been logged")

@@ -1,0 +1,27 @@
+"""``/health``: is the server up and can it reach the database (for load balancers and docker-compose)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from api.db import get_pool
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/health", summary="Liveness and database check")
+async def health(request: Request) -> JSONResponse:
+    body: dict[str, Any] = {"status": "ok"}
+    try:
+        async with get_pool(request).connection(timeout=5) as conn:
+            cursor = await conn.execute("SELECT postgis_lib_version() AS postgis")
+            row = await cursor.fetchone()
+        body["database"] = "ok"
+        body["postgis"] = row["postgis"] if row else None
+        return JSONResponse(body)
+    except Exception:  # any failure to reach the database is "unavailable", without details
+        body.update(status="degraded", database="unavailable")
+        return JSONResponse(body, status_code=503)

@@ -1,0 +1,77 @@
+"""The platform's own layers, registered in the catalog by ``onemap init`` (idempotent, keeps edits to style)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from sqlalchemy.dialects.postgresql import insert
+
+from layers.catalog import Field, Layer
+from spatial.database import engine_for
+from spatial.schema import layer as layer_table
+
+S, I, N, D, T = "string", "integer", "number", "date", "datetime"
+
+
+def _admin_layer(level: str, title: str, min_zoom: int) -> Layer:
+    return Layer(
+        id=f"{level}s" if level != "community" else "communities", title=title, owner_department="grid",
+        source="admin_area", source_filter={"level": level}, id_column="code", sensitivity="public",
+        fields=(Field("code", S, "代码"), Field("name", S, "名称"), Field("parent_code", S, "上级代码")),
+        time_field="valid_from", versioned=True, min_zoom=min_zoom, grid_column="code" if level == "grid" else None,
+    )
+
+
+BUILTIN_LAYERS: tuple[Layer, ...] = (
+    _admin_layer("street", "街道 Streets", 8),
+    _admin_layer("community", "社区 Communities", 10),
+    _admin_layer("grid", "网格 Grids", 12),
+    Layer(
+        id="buildings", title="建筑 Buildings", owner_department="housing", source="building",
+        description="Building footprints with their standard address and facts (one building, one file).",
+        fields=(Field("code", S, "建筑编码"), Field("name", S, "名称"), Field("address", S, "标准地址"),
+                Field("use", S, "用途"), Field("floors", I, "层数"), Field("height_m", N, "高度"),
+                Field("structure", S, "结构"), Field("built_year", I, "建成年份"),
+                Field("street_code", S), Field("community_code", S), Field("grid_code", S)),
+        time_field="valid_from", versioned=True, sensitivity="public", editable=True, grid_column="grid_code",
+        min_zoom=10,
+    ),
+    Layer(
+        id="enterprises", title="企业 Enterprises", owner_department="market", source="enterprise",
+        fields=(Field("credit_code", S, "统一社会信用代码"), Field("credit_code_check_ok", "boolean"),
+                Field("name", S, "名称"), Field("kind", S), Field("industry", S), Field("status", S),
+                Field("registered_on", D), Field("employees", I), Field("building_id", I)),
+        time_field="valid_from", versioned=True, sensitivity="internal", editable=True, min_zoom=12,
+    ),
+    Layer(
+        id="events", title="事件 Events", owner_department="grid", source="event",
+        fields=(Field("kind", S), Field("severity", I), Field("occurred_at", T), Field("building_id", I),
+                Field("grid_code", S), Field("description", S), Field("status", S)),
+        time_field="occurred_at", sensitivity="internal", editable=True, grid_column="grid_code",
+    ),
+    Layer(
+        id="verification_issues", title="核验问题 Verification issues", owner_department="grid",
+        source="verification_issue",
+        fields=(Field("entity_kind", S), Field("entity_key", S), Field("attribute", S),
+                Field("authoritative_department", S), Field("status", S), Field("building_id", I),
+                Field("grid_code", S), Field("created_at", T)),
+        time_field="created_at", sensitivity="internal", grid_column="grid_code",
+    ),
+)
+
+
+def layer_row(layer: Layer) -> dict[str, object]:
+    row = dataclasses.asdict(layer)
+    row["fields"] = [dataclasses.asdict(f) for f in layer.fields]
+    row["readers"], row["editors"] = list(layer.readers), list(layer.editors)
+    return row
+
+
+def register_builtin_layers(url: str) -> None:
+    with engine_for(url).begin() as conn:
+        for layer in BUILTIN_LAYERS:
+            row = layer_row(layer)
+            statement = insert(layer_table).values(**row)
+            # Re-running init refreshes the definition but keeps a style an admin has changed.
+            updates = {k: statement.excluded[k] for k in row if k not in ("id", "style", "version")}
+            conn.execute(statement.on_conflict_do_update(index_elements=["id"], set_=updates))
