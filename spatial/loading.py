@@ -33,7 +33,8 @@ def load_parts(url: str, dataset: str, parts: Iterable[tuple[str, str, pd.DataFr
                total: int | None = None, progress: bool = True) -> dict[str, int]:
     """COPY each (part name, table, rows); returns rows written per table (skipped parts count 0)."""
     written: dict[str, int] = {}
-    with psycopg.connect(libpq_url(url)) as conn:
+    # Autocommit, so that each `conn.transaction()` below is a real transaction that survives a later failure.
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
         done = _prepare(conn, dataset)
         fresh = not done
         if fresh:

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Set up what onemap needs on a Debian machine, then run it:
+#   ./dev.sh demo   the platform with the sample district loaded (http://127.0.0.1:8000/map)
+#   ./dev.sh test   the whole test suite against a real PostGIS and headless Chromium
+# Idempotent: it installs only what is missing (system packages with apt when run as root).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+postgres_major() {
+  ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -n 1
+}
+
+apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "onemap needs these Debian packages: $*; install them with: sudo apt-get install -y $*" >&2
+    exit 1
+  fi
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+system_packages() {
+  local wanted=()
+  local major
+  major=$(postgres_major)
+  if [ -z "$major" ]; then
+    wanted+=(postgresql postgresql-15-postgis-3)
+    major=15
+  elif [ ! -f "/usr/share/postgresql/$major/extension/postgis.control" ]; then
+    wanted+=("postgresql-$major-postgis-3")
+  fi
+  if [ "${1:-}" = test ]; then
+    command -v chromium >/dev/null || wanted+=(chromium chromium-driver)
+    command -v ogr2ogr >/dev/null || wanted+=(gdal-bin)
+  fi
+  if [ ${#wanted[@]} -gt 0 ]; then
+    apt_install "${wanted[@]}"
+  fi
+}
+
+python_env() {
+  local stamp=.venv/.onemap-installed
+  if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+  fi
+  # Reinstall only when the project's dependencies changed.
+  local digest
+  digest=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
+    .venv/bin/python -m pip install -q --upgrade pip
+    .venv/bin/python -m pip install -q -e ".[test]"
+    echo "$digest" > "$stamp"
+  fi
+}
+
+command="${1:-}"
+shift || true
+case "$command" in
+  demo)
+    system_packages demo
+    python_env
+    exec .venv/bin/onemap demo "$@"
+    ;;
+  test)
+    system_packages test
+    python_env
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh demo | ./dev.sh test [pytest arguments]" >&2
+    exit 2
+    ;;
+esac
