@@ -34,35 +34,46 @@ class Archetype:
 
 
 ARCHETYPES = (
-    Archetype("urban_village", 0.52, 80, (9, 14), (10, 15), 3.0, (4, 9), (1985, 2008), "brick_concrete", (2, 4)),
-    Archetype("residential", 0.10, 16, (22, 32), (16, 24), 35.0, (12, 34), (1995, 2024), "frame_shear_wall",
+    Archetype("urban_village", 0.64, 80, (10, 13), (10, 14), 2.5, (4, 9), (1985, 2008), "brick_concrete", (2, 4)),
+    Archetype("residential", 0.10, 16, (20, 28), (16, 22), 20.0, (12, 34), (1995, 2024), "frame_shear_wall",
               (4, 8)),
-    Archetype("industrial", 0.20, 14, (40, 80), (18, 30), 20.0, (2, 6), (1988, 2018), "steel_frame", (1, 2)),
-    Archetype("commercial", 0.08, 6, (30, 60), (25, 45), 25.0, (3, 12), (1998, 2024), "frame", (2, 6)),
-    Archetype("office", 0.04, 5, (30, 45), (25, 35), 30.0, (8, 40), (2000, 2024), "frame_core", (2, 6)),
-    Archetype("public", 0.03, 4, (30, 70), (20, 50), 30.0, (2, 6), (1990, 2024), "frame", (1, 4)),
-    Archetype("mixed", 0.03, 8, (20, 35), (15, 25), 12.0, (6, 20), (1995, 2020), "frame", (2, 4)),
+    Archetype("industrial", 0.10, 14, (30, 55), (15, 24), 10.0, (2, 6), (1988, 2018), "steel_frame", (1, 2)),
+    Archetype("commercial", 0.06, 6, (20, 40), (18, 30), 12.0, (3, 12), (1998, 2024), "frame", (2, 6)),
+    Archetype("office", 0.04, 5, (22, 35), (18, 28), 15.0, (8, 40), (2000, 2024), "frame_core", (2, 6)),
+    Archetype("public", 0.03, 4, (25, 45), (18, 30), 12.0, (2, 6), (1990, 2024), "frame", (1, 4)),
+    Archetype("mixed", 0.03, 8, (18, 30), (14, 22), 8.0, (6, 20), (1995, 2020), "frame", (2, 4)),
 )
+MAX_ROUNDS = 40
 
 
 def generate_buildings(count: int, area: shapely.Geometry, terrain: Terrain,
                        rng: np.random.Generator) -> gpd.GeoDataFrame:
-    """Exactly `count` non-overlapping buildings on buildable land inside `area`."""
-    parts = [_archetype_buildings(archetype, int(round(count * archetype.share * 1.6)) + 20, area, terrain, rng)
-             for archetype in ARCHETYPES]
-    candidates = pd.concat(parts, ignore_index=True)
-    candidates = candidates.iloc[rng.permutation(len(candidates))].reset_index(drop=True)
-    keep = _without_overlaps(candidates.geometry.to_numpy())
-    chosen = candidates[keep]
-    if len(chosen) < count:
-        raise RuntimeError(f"only {len(chosen)} buildings fit; asked for {count}")
-    # Keep each archetype's share: take the first buildings of every use in proportion.
+    """Exactly `count` non-overlapping buildings on buildable land inside `area`, each use in its share.
+
+    Clusters land at random, so they collide; each round adds clusters for the uses still short and keeps only
+    buildings that touch none kept before, until every use has its quota.
+    """
     quotas = _quotas(count)
-    picked = pd.concat([chosen[chosen["use"] == a.use].head(quotas[a.use]) for a in ARCHETYPES])
-    shortfall = count - len(picked)
-    if shortfall:
-        picked = pd.concat([picked, chosen.drop(picked.index).head(shortfall)])
-    frame = gpd.GeoDataFrame(picked.sort_values(["cluster", "use"]).reset_index(drop=True), crs="EPSG:4326")
+    kept = gpd.GeoDataFrame({"use": [], "geometry": []}, crs="EPSG:4326")
+    for _ in range(MAX_ROUNDS):
+        have = kept["use"].value_counts()
+        short = {a: quotas[a.use] - int(have.get(a.use, 0)) for a in ARCHETYPES}
+        short = {a: n for a, n in short.items() if n > 0}
+        if not short:
+            break
+        fresh = pd.concat([_archetype_buildings(a, int(n * 1.5) + 200, area, terrain, rng) for a, n in short.items()],
+                          ignore_index=True)
+        fresh = fresh.iloc[rng.permutation(len(fresh))]
+        candidates = pd.concat([kept, fresh], ignore_index=True)
+        candidates = candidates[_without_overlaps(candidates.geometry.to_numpy())]
+        kept = gpd.GeoDataFrame(
+            pd.concat([candidates[candidates["use"] == a.use].head(quotas[a.use]) for a in ARCHETYPES]),
+            crs="EPSG:4326")
+    if len(kept) < count:
+        raise RuntimeError(f"only {len(kept)} buildings fit on buildable land; asked for {count}")
+    # The first round concatenates onto an empty frame, which turns integer columns into floats.
+    kept = kept.astype({"cluster": "int64", "floors": "int64", "built_year": "int64", "units_per_floor": "int64"})
+    frame = gpd.GeoDataFrame(kept.sort_values(["cluster", "use"]).reset_index(drop=True), crs="EPSG:4326")
     frame.insert(0, "id", np.arange(1, len(frame) + 1, dtype="int64"))
     return frame
 

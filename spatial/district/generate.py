@@ -80,13 +80,14 @@ def generate_district(spec: DistrictSpec) -> Iterator[TablePart]:
 
 def _place_buildings(spec: DistrictSpec, admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     terrain = load_terrain()
-    buildings = generate_buildings(spec.scale.buildings, load_boundary(), terrain, spec.rng("buildings"))
+    # A few more than needed: a building on the very edge of the district may fall outside every grid polygon.
+    buildings = generate_buildings(spec.scale.buildings + 20, load_boundary(), terrain, spec.rng("buildings"))
     grids = admin[admin["level"] == "grid"][["code", "geometry"]]
     centres = gpd.GeoDataFrame(geometry=buildings.geometry.representative_point(), crs=buildings.crs)
     joined = gpd.sjoin(centres, grids, predicate="within", how="left")
     joined = joined[~joined.index.duplicated()]
     buildings["grid_code"] = joined["code"].to_numpy()
-    buildings = buildings[buildings["grid_code"].notna()].copy()
+    buildings = buildings[buildings["grid_code"].notna()].head(spec.scale.buildings).copy()
     buildings["id"] = np.arange(1, len(buildings) + 1, dtype="int64")
     buildings["community_code"] = buildings["grid_code"].str[:12]
     buildings["street_code"] = buildings["grid_code"].str[:9]
