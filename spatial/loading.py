@@ -13,6 +13,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 import shapely
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
@@ -117,13 +119,15 @@ def copy_frame(conn: psycopg.Connection, table_name: str, frame: pd.DataFrame) -
     columns = [c for c in table.columns if c.name in frame.columns or (c.name == "geom" and "geometry" in frame)]
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         sql.Identifier(SCHEMA, table_name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
+    # Arrow's CSV writer is several times faster than pandas' to_csv on millions of rows.
+    options = pa_csv.WriteOptions(include_header=False)
     with conn.cursor().copy(statement) as copy:
         for start in range(0, len(frame), COPY_BATCH_ROWS):
             batch = frame.iloc[start:start + COPY_BATCH_ROWS]
-            out = pd.DataFrame({c.name: _column_values(batch, c) for c in columns})
-            buffer = io.StringIO()
-            out.to_csv(buffer, index=False, header=False)
-            copy.write(buffer.getvalue())
+            table = pa.table({c.name: _column_values(batch, c) for c in columns})
+            buffer = io.BytesIO()
+            pa_csv.write_csv(table, buffer, options)
+            copy.write(buffer.getbuffer())
 
 
 def _column_values(batch: pd.DataFrame, column: sa.Column[object]) -> object:
@@ -134,8 +138,8 @@ def _column_values(batch: pd.DataFrame, column: sa.Column[object]) -> object:
             polygons = shapely.get_type_id(geoms) == 3
             geoms = geoms.copy()
             geoms[polygons] = shapely.multipolygons(geoms[polygons], indices=np.arange(int(polygons.sum())))
-        return shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True)
-    return batch[column.name].to_numpy()
+        return pa.array(shapely.to_wkb(shapely.set_srid(geoms, SRID), hex=True, include_srid=True))
+    return pa.array(batch[column.name], from_pandas=True)
 
 
 __all__ = ["copy_frame", "load_parts", "load_progress"]

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from spatial.district.names import GIVEN_CHARS
 
@@ -62,7 +64,7 @@ def source_records(spec: SourceSpec, truth: pd.DataFrame, rate: float,
     records = pd.DataFrame({
         "department": spec.department,
         "entity_kind": spec.entity_kind,
-        "entity_key": values[spec.key].to_numpy(),
+        "entity_key": values[spec.key],
         "payload": json_objects(values),
     })
     return records, planted
@@ -105,16 +107,14 @@ def _perturb(values: pd.DataFrame, attribute: str, rows: np.ndarray, rng: np.ran
         raise ValueError(f"no way to plant a disagreement on {attribute!r}")
 
 
-def json_objects(frame: pd.DataFrame) -> np.ndarray:
-    """One compact JSON object per row, built column-wise (the values are generated, free of quotes)."""
-    parts: np.ndarray | None = None
+def json_objects(frame: pd.DataFrame) -> pd.Series:
+    """One compact JSON object per row, joined column-wise in Arrow (the values are generated, free of quotes)."""
+    pieces: list[object] = []
     for position, column in enumerate(frame.columns):
-        series = frame[column]
-        if pd.api.types.is_integer_dtype(series):
-            text = series.astype(str).to_numpy(dtype=object)
-        else:
-            text = ('"' + series.astype(str) + '"').to_numpy(dtype=object)
-        piece = ('{"' if position == 0 else ',"') + column + '":' + text
-        parts = piece if parts is None else parts + piece
-    assert parts is not None
-    return parts + "}"
+        text = pc.cast(pa.array(frame[column]), pa.string())
+        quoted = not pd.api.types.is_integer_dtype(frame[column])
+        pieces += [("{" if position == 0 else ",") + f'"{column}":' + ('"' if quoted else ""), text]
+        if quoted:
+            pieces.append('"')
+    joined = pc.binary_join_element_wise(*pieces, "}", "")
+    return pd.Series(joined, index=frame.index, dtype=pd.ArrowDtype(pa.string()))
