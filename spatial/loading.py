@@ -40,7 +40,7 @@ def load_parts(url: str, dataset: str, parts: Iterable[tuple[str, str, pd.DataFr
         done = _prepare(conn, dataset)
         fresh = not done
         if fresh:
-            _drop_foreign_keys(conn)
+            _drop_constraints_and_indexes(conn)
         bar = tqdm(parts, total=total, unit="part", disable=not progress, desc=f"loading {dataset}")
         for name, table, rows in bar:
             bar.set_postfix_str(f"{name} ({len(rows):,} rows)")
@@ -53,7 +53,7 @@ def load_parts(url: str, dataset: str, parts: Iterable[tuple[str, str, pd.DataFr
                         sql.Identifier(SCHEMA)), [dataset, name])
             written[table] = written.get(table, 0) + len(rows)
         with conn.transaction():
-            _add_foreign_keys(conn)
+            _restore_constraints_and_indexes(conn)
             _reset_sequences(conn)
         conn.execute("ANALYZE")
     return written
@@ -86,21 +86,44 @@ def _foreign_keys() -> list[sa.ForeignKeyConstraint]:
             for fk in table.foreign_key_constraints]
 
 
-def _drop_foreign_keys(conn: psycopg.Connection) -> None:
-    # Checking foreign keys row by row during COPY is the slowest part of a large load; they are re-added (and
-    # so verified in one pass per key) when the load ends.
+def _secondary_indexes() -> list[sa.Index | sa.UniqueConstraint]:
+    loaded = set(DATA_TABLES)
+    found: list[sa.Index | sa.UniqueConstraint] = []
+    for table in metadata.sorted_tables:
+        if table.name in loaded:
+            found += sorted(table.indexes, key=lambda index: str(index.name))
+            found += [c for c in table.constraints if isinstance(c, sa.UniqueConstraint)]
+    return found
+
+
+def _drop_constraints_and_indexes(conn: psycopg.Connection) -> None:
+    # Checking foreign keys row by row and inserting random keys into B-trees are the slowest parts of a large
+    # COPY; both are rebuilt in one sorted pass each when the load ends (and so verified again).
     with conn.transaction():
         for fk in _foreign_keys():
             conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
                 sql.Identifier(SCHEMA, fk.table.name), sql.Identifier(str(fk.name))))
+        for item in _secondary_indexes():
+            if isinstance(item, sa.UniqueConstraint):
+                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                    sql.Identifier(SCHEMA, item.table.name), sql.Identifier(str(item.name))))
+            else:
+                conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(SCHEMA, str(item.name))))
 
 
-def _add_foreign_keys(conn: psycopg.Connection) -> None:
-    existing = {row[0] for row in conn.execute(
-        "SELECT conname FROM pg_constraint WHERE connamespace = %s::regnamespace AND contype = 'f'", [SCHEMA])}
+def _restore_constraints_and_indexes(conn: psycopg.Connection) -> None:
+    constraints = {row[0] for row in conn.execute(
+        "SELECT conname FROM pg_constraint WHERE connamespace = %s::regnamespace", [SCHEMA])}
+    indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [SCHEMA])}
     dialect = sa.dialects.postgresql.dialect()  # type: ignore[attr-defined]
+    for item in _secondary_indexes():
+        if isinstance(item, sa.UniqueConstraint) and item.name not in constraints:
+            conn.execute(str(sa.schema.AddConstraint(item).compile(dialect=dialect)))
+        elif isinstance(item, sa.Index) and item.name not in indexes:
+            conn.execute(str(sa.schema.CreateIndex(item).compile(dialect=dialect, compile_kwargs={
+                "literal_binds": True})))
     for fk in _foreign_keys():
-        if fk.name not in existing:
+        if fk.name not in constraints:
             conn.execute(str(sa.schema.AddConstraint(fk).compile(dialect=dialect)))
 
 

@@ -69,6 +69,9 @@ def test_another_dataset_replaces_the_previous_one(loading_url: str) -> None:
         datasets = {r[0] for r in conn.execute("SELECT DISTINCT dataset FROM onemap.load_progress")}
         foreign_keys = conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
                                     "AND connamespace = 'onemap'::regnamespace").fetchone()
+        indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'onemap'")}
+    # Secondary indexes and unique constraints are dropped for a fresh load and rebuilt after it.
+    assert {"person_id_number_key", "idx_building_geom", "source_record_entity", "house_unit_room_unique"} <= indexes
     assert datasets == {DistrictSpec(SCALES["tiny"], seed=13).dataset}
     assert counts(loading_url)["person"] == SCALES["tiny"].persons
     assert foreign_keys is not None and foreign_keys[0] >= 10  # dropped for the load, restored after

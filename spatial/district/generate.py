@@ -23,7 +23,7 @@ from spatial.district.scale import Scale
 from spatial.district.sources import SOCIAL_SECURITY_COVERAGE, SOURCE_SPECS, source_records
 from spatial.district.terrain import load_terrain
 
-STREAMS = ("admin", "buildings", "persons", "residences", "enterprises", "events", "sources")
+STREAMS = ("admin", "buildings", "persons", "residences", "enterprises", "events", "sources", "units")
 PERSON_CHUNK = 500_000  # source records of people are written in slices of this many people
 ROAD_WORDS = ("路", "大道", "街", "一路", "二路", "巷")
 
@@ -58,7 +58,7 @@ def generate_district(spec: DistrictSpec) -> Iterator[TablePart]:
     buildings = _place_buildings(spec, admin)
     yield TablePart("building", "building", buildings)
 
-    units = generate_units(buildings, scale.house_units)
+    units = generate_units(buildings, scale.house_units, spec.rng("units"))
     units["valid_from"] = buildings.set_index("id")["valid_from"].loc[units["building_id"]].to_numpy()
     yield TablePart("house_unit", "house_unit", units)
 

@@ -21,11 +21,12 @@ _FLOOR_USE = {
 _GROUND_FLOOR_SHOPS = {"urban_village", "mixed"}
 
 
-def generate_units(buildings: pd.DataFrame, target: int) -> pd.DataFrame:
+def generate_units(buildings: pd.DataFrame, target: int, rng: np.random.Generator) -> pd.DataFrame:
     """House units floor by floor; units per floor scaled so the district total lands near `target`."""
     floors = buildings["floors"].to_numpy()
-    per_floor = buildings["units_per_floor"].to_numpy().astype(float)
-    per_floor = np.maximum(1, np.round(per_floor * target / (floors * per_floor).sum())).astype(int)
+    scaled = buildings["units_per_floor"].to_numpy() * target / (floors * buildings["units_per_floor"]).sum()
+    # Random rounding keeps the expected total on target (plain rounding drifts by a tenth at full scale).
+    per_floor = np.maximum(1, np.floor(scaled + rng.random(len(scaled)))).astype(int)
     counts = floors * per_floor
     building_index = np.repeat(np.arange(len(buildings)), counts)
     # Position of each unit inside its building -> floor and room number ("floor" * 100 + door, e.g. 305).
