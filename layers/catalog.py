@@ -74,7 +74,12 @@ class Layer:
 
 
 def _row_to_layer(row: sa.Row[Any]) -> Layer:
-    data = dict(row._mapping)
+    return layer_from_mapping(row._mapping)
+
+
+def layer_from_mapping(row: Any) -> Layer:
+    """A Layer from a row of the ``layer`` table as a mapping (for async callers with their own driver)."""
+    data = dict(row)
     fields = tuple(Field(**f) for f in data.pop("fields") or [])
     for unused in ("created_at", "updated_at", "update_schedule", "lineage"):
         data.pop(unused, None)

@@ -1,0 +1,156 @@
+"""The archives as related collections: ``/archives/buildings/{code}``, ``/archives/persons/{id}``,
+``/archives/enterprises/{credit_code}``, each "as of" ``datetime``; reads of personal data are audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import Response
+from psycopg import AsyncConnection
+
+from api.audit import record
+from api.db import connection
+from api.deps import get_principal
+from api.errors import Unauthorized
+from api.execute import fetch_one
+from api.routers.ogc_common import base_url
+from layers.access import Principal
+from layers.archives import ArchiveQuery, building_archive, check_found, enterprise_archive, person_archive
+from layers.query import parse_datetime
+from spatial.errors import InvalidInput
+
+router = APIRouter(prefix="/archives", tags=["Archives"])
+
+Conn = Annotated[AsyncConnection[Any], Depends(connection)]
+
+
+async def known_caller(who: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    """Archives are never anonymous: no key is a 401 that says how to get one."""
+    if who.actor == "anonymous":
+        raise Unauthorized("archives need an API key (X-API-Key header or api_key parameter)")
+    return who
+
+
+Who = Annotated[Principal, Depends(known_caller)]
+AsOf = Annotated[
+    str | None, Query(description="The file as of this instant (RFC 3339 or a date); default now.")
+]
+
+
+def as_of_instant(text: str | None) -> Any:
+    if not text:
+        return None
+    interval = parse_datetime(text)
+    if interval.start is None or (
+        interval.end is not None and interval.end != interval.start and len(text.strip()) != 10
+    ):
+        raise InvalidInput("archives take one instant for datetime (e.g. 2024-05-01T00:00:00Z or 2024-05-01)")
+    return interval.end if len(text.strip()) == 10 else interval.start  # a date: as of the end of that day
+
+
+async def answer(
+    request: Request, conn: AsyncConnection[Any], who: Principal, query: ArchiveQuery
+) -> Response:
+    row = check_found(query, await fetch_one(conn, query.sql, query.params), who)
+    if query.personal:
+        await record(
+            conn,
+            who,
+            "read",
+            f"{query.kind}_archive",
+            query.key,
+            {
+                "as_of": query.params["as_of"].isoformat() if query.params["as_of"] else None,
+                "masked": not who.sees_personal_data,
+            },
+        )
+    body = row["archive"]
+    links = _links(base_url(request), query, row)
+    return Response(body[:-1] + ',"links":' + links + "}", media_type="application/json")
+
+
+def _links(root: str, query: ArchiveQuery, row: dict[str, Any]) -> str:
+    """Links to the related files; built from the JSON the database returned."""
+    import orjson
+
+    doc = orjson.loads(row["archive"])
+    links = [
+        # The file's own id, not the request's: a masked person file must not echo the ID number asked for.
+        {"href": f"{root}/archives/{query.kind}s/{doc['id']}", "rel": "self", "type": "application/json"}
+    ]
+    if query.kind == "building":
+        for unit in doc["units"]:
+            links += [
+                {
+                    "href": f"{root}/archives/persons/{r['person']}",
+                    "rel": "related",
+                    "title": "resident",
+                    "type": "application/json",
+                }
+                for r in unit["residents"]
+            ]
+        links += [
+            {
+                "href": f"{root}/archives/enterprises/{e['credit_code']}",
+                "rel": "related",
+                "title": "enterprise",
+                "type": "application/json",
+            }
+            for e in doc["enterprises"]
+        ]
+        links.append(
+            {
+                "href": f"{root}/collections/buildings/items?code={query.key}",
+                "rel": "alternate",
+                "type": "application/geo+json",
+                "title": "feature",
+            }
+        )
+    elif query.kind == "person":
+        links += [
+            {
+                "href": f"{root}/archives/buildings/{h['building_code']}",
+                "rel": "related",
+                "title": "home",
+                "type": "application/json",
+            }
+            for h in doc["residences"]
+        ]
+    elif doc.get("building"):
+        links.append(
+            {
+                "href": f"{root}/archives/buildings/{doc['building']['code']}",
+                "rel": "related",
+                "title": "building",
+                "type": "application/json",
+            }
+        )
+    return orjson.dumps(links).decode()
+
+
+@router.get(
+    "/buildings/{code}", summary="One building, one file: units, residents, enterprises, events, issues"
+)
+async def building(
+    request: Request, conn: Conn, who: Who, code: Annotated[str, Path(max_length=64)], datetime: AsOf = None
+) -> Response:
+    return await answer(request, conn, who, building_archive(code, who, as_of_instant(datetime)))
+
+
+@router.get("/persons/{person}", summary="One person, one file: residences, issues, reporting departments")
+async def person(
+    request: Request, conn: Conn, who: Who, person: Annotated[str, Path(max_length=18)], datetime: AsOf = None
+) -> Response:
+    return await answer(request, conn, who, person_archive(person, who, as_of_instant(datetime)))
+
+
+@router.get("/enterprises/{credit_code}", summary="One enterprise, one file: place, issues, events")
+async def enterprise(
+    request: Request,
+    conn: Conn,
+    who: Who,
+    credit_code: Annotated[str, Path(max_length=18)],
+    datetime: AsOf = None,
+) -> Response:
+    return await answer(request, conn, who, enterprise_archive(credit_code, who, as_of_instant(datetime)))

@@ -1,0 +1,175 @@
+"""OGC API Features Part 4: create, replace, update and delete features of editable layers.
+
+Each write is one transaction: ``onemap.actor`` is set locally so the history trigger records who made the
+change (the previous version goes to ``<table>_history``), then the change, then its audit_log row.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Body, Depends, Header, Path, Request
+from fastapi.responses import Response
+from psycopg import AsyncConnection
+
+from api.audit import record
+from api.db import connection
+from api.dependencies.features import request_layer
+from api.deps import get_principal
+from api.errors import Forbidden
+from api.execute import fetch_one
+from api.routers.ogc_common import base_url
+from layers.access import Principal
+from layers.catalog import Layer
+from layers.query import Params, request_crs
+from layers.query.edits import (
+    GEOMETRY_TYPE,
+    actor_setting,
+    delete_feature,
+    feature_parts,
+    insert_feature,
+    update_feature,
+)
+from spatial.errors import NotFound
+
+router = APIRouter(tags=["OGC API Features: editing"])
+
+Conn = Annotated[AsyncConnection[Any], Depends(connection)]
+Who = Annotated[Principal, Depends(get_principal)]
+EditedLayer = Annotated[Layer, Depends(request_layer)]
+FeatureId = Annotated[str, Path(max_length=200)]
+FeatureBody = Annotated[
+    dict[str, Any], Body(description="A GeoJSON Feature.", media_type="application/geo+json")
+]
+ContentCrs = Annotated[str | None, Header(alias="Content-Crs", description="CRS of the body's geometry.")]
+
+
+def require_editor(layer: Layer, who: Principal) -> None:
+    if not layer.editable:
+        raise Forbidden(f"collection {layer.id!r} is read-only")
+    if not layer.can_edit(who):
+        raise Forbidden(
+            f"your key (role {who.role}) may not edit collection {layer.id!r}: it belongs to "
+            f"department {layer.owner_department}"
+        )
+
+
+async def is_multi(conn: AsyncConnection[Any], layer: Layer) -> bool:
+    row = await fetch_one(conn, GEOMETRY_TYPE, {"t": layer.source, "c": layer.geometry_column})
+    return bool(row and str(row["type"]).upper().startswith("MULTI"))
+
+
+async def write(
+    conn: AsyncConnection[Any],
+    who: Principal,
+    layer: Layer,
+    action: str,
+    query_params: Params,
+    statement: Any,
+    feature_id: str | None,
+) -> Any:
+    """Run one write in its own transaction with the actor set and an audit row; the written id."""
+    async with conn.transaction():
+        actor = Params("a")
+        await fetch_one(conn, actor_setting(who.actor, actor), actor.values)
+        row = await fetch_one(conn, statement, query_params.values)
+        if row is None:
+            raise NotFound(f"no feature {feature_id!r} in collection {layer.id!r}")
+        await record(conn, who, action, f"feature:{layer.id}", str(row["id"]), {"collection": layer.id})
+    return row["id"]
+
+
+def _crs(value: str | None) -> Any:
+    return request_crs(value.strip("<>") if value else None, "Content-Crs")
+
+
+@router.post("/collections/{collection_id}/items", status_code=201, summary="Add a feature")
+async def create(
+    request: Request,
+    conn: Conn,
+    who: Who,
+    layer: EditedLayer,
+    feature: FeatureBody,
+    content_crs: ContentCrs = None,
+) -> Response:
+    require_editor(layer, who)
+    properties, geometry = feature_parts(feature)
+    params = Params()
+    statement = insert_feature(
+        layer,
+        properties,
+        geometry,
+        params,
+        multi=await is_multi(conn, layer),
+        feature_id=feature.get("id"),
+        crs=_crs(content_crs),
+    )
+    new_id = await write(conn, who, layer, "create", params, statement, None)
+    location = f"{base_url(request)}/collections/{layer.id}/items/{new_id}"
+    return Response(
+        orjson.dumps({"id": new_id, "links": [{"href": location, "rel": "self"}]}),
+        status_code=201,
+        media_type="application/json",
+        headers={"Location": location},
+    )
+
+
+@router.put("/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Replace a feature")
+async def replace(
+    conn: Conn,
+    who: Who,
+    layer: EditedLayer,
+    feature_id: FeatureId,
+    feature: FeatureBody,
+    content_crs: ContentCrs = None,
+) -> Response:
+    require_editor(layer, who)
+    properties, geometry = feature_parts(feature)
+    params = Params()
+    statement = update_feature(
+        layer,
+        feature_id,
+        properties,
+        geometry,
+        params,
+        replace=True,
+        multi=await is_multi(conn, layer),
+        crs=_crs(content_crs),
+    )
+    await write(conn, who, layer, "replace", params, statement, feature_id)
+    return Response(status_code=204)
+
+
+@router.patch("/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Update a feature")
+async def update(
+    conn: Conn,
+    who: Who,
+    layer: EditedLayer,
+    feature_id: FeatureId,
+    feature: FeatureBody,
+    content_crs: ContentCrs = None,
+) -> Response:
+    require_editor(layer, who)
+    properties, geometry = feature_parts({"type": "Feature", **feature})
+    params = Params()
+    statement = update_feature(
+        layer,
+        feature_id,
+        properties,
+        geometry,
+        params,
+        replace=False,
+        multi=await is_multi(conn, layer),
+        crs=_crs(content_crs),
+    )
+    await write(conn, who, layer, "update", params, statement, feature_id)
+    return Response(status_code=204)
+
+
+@router.delete("/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Delete a feature")
+async def delete(conn: Conn, who: Who, layer: EditedLayer, feature_id: FeatureId) -> Response:
+    require_editor(layer, who)
+    params = Params()
+    await write(conn, who, layer, "delete", params, delete_feature(layer, feature_id, params), feature_id)
+    return Response(status_code=204)
