@@ -1,0 +1,146 @@
+"""The fusion engine: incremental, set-based, in one transaction.
+
+Each run takes the source records not yet processed, rejects those it cannot use (with a reason each),
+compares
+every department's latest value of each touched attribute with the authoritative one, opens, reopens or
+resolves verification issues, records provenance per attribute, writes the authoritative values into the
+archives and marks the records processed. All of it happens in PostgreSQL (``sql/0*.sql``); a failure rolls
+the whole run back, so nothing is half-applied.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+
+from spatial.errors import InvalidInput
+from spatial.fusion.rules import RuleSet, apply_overrides, load_rule_file
+from spatial.fusion.statements import run_file
+
+# Serialises fusion runs: two runs over the same unprocessed records would race on the issues.
+FUSION_LOCK = 7_170_001
+STEPS = (
+    "02_reject.sql",
+    "03_latest.sql",
+    "04_claims.sql",
+    "05_issues.sql",
+    "06_resolve.sql",
+    "07_provenance.sql",
+    "08_archive.sql",
+    "09_residence.sql",
+    "10_finish.sql",
+)
+
+
+@dataclass
+class FusionReport:
+    run_id: int
+    records: int = 0
+    rejected: int = 0
+    counts: dict[str, Any] = field(
+        default_factory=dict
+    )  # issues opened / reopened / resolved, archive updates
+    rule_errors: list[str] = field(default_factory=list)
+    rejections: list[dict[str, Any]] = field(default_factory=list)  # a sample: record id and reason
+    seconds: float = 0.0
+    step_seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "records": self.records,
+            "rejected": self.rejected,
+            **self.counts,
+            "rule_errors": self.rule_errors,
+            "rejections": self.rejections,
+            "seconds": round(self.seconds, 2),
+            "step_seconds": self.step_seconds,
+        }
+
+
+def current_rules(conn: psycopg.Connection, base: RuleSet | None = None) -> RuleSet:
+    """The packaged rules (or `base`) with the admins' overrides from onemap.fusion_rule applied."""
+    with conn.cursor(row_factory=dict_row) as cursor:
+        rows = cursor.execute(
+            "SELECT entity_kind, attribute, authority, verifiers, match, threshold "
+            "FROM onemap.fusion_rule ORDER BY entity_kind, attribute"
+        ).fetchall()
+    return apply_overrides(base or load_rule_file(), rows)
+
+
+def run_fusion(
+    conn: psycopg.Connection, rules: RuleSet | None = None, sample_rejections: int = 20
+) -> FusionReport:
+    """Fuse every unprocessed source record; commits on success, rolls everything back on failure."""
+    started = time.perf_counter()
+    with conn.transaction():
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (FUSION_LOCK,))
+        # Sorting and hashing millions of claims in memory instead of on disk.
+        conn.execute("SET LOCAL work_mem = '256MB'")
+        ruleset = current_rules(conn, rules)
+        if not ruleset.rules:
+            raise InvalidInput("no valid fusion rule: " + "; ".join(str(e) for e in ruleset.errors))
+        run_id = _start_run(conn)
+        report = FusionReport(run_id, rule_errors=[str(e) for e in ruleset.errors])
+        _load_rules(conn, ruleset)
+        run_file(conn, "01_batch.sql")
+        report.records = _scalar(conn, "SELECT count(*) FROM fusion_batch")
+        for step in STEPS:
+            step_started = time.perf_counter()
+            report.counts.update(run_file(conn, step, {"run_id": run_id}))
+            report.step_seconds[step.removesuffix(".sql")] = round(time.perf_counter() - step_started, 2)
+        report.rejected = _scalar(conn, "SELECT count(*) FROM fusion_batch WHERE rejected")
+        report.rejections = _rejections(conn, run_id, sample_rejections)
+        report.seconds = time.perf_counter() - started
+        # ON COMMIT DROP does not fire when the caller's transaction goes on (this one is then a savepoint).
+        conn.execute("DISCARD TEMP")
+        conn.execute(
+            "UPDATE onemap.fusion_run SET finished_at = now(), report = %s WHERE id = %s",
+            (Jsonb(report.as_dict()), run_id),
+        )
+    return report
+
+
+def _start_run(conn: psycopg.Connection) -> int:
+    return _scalar(conn, "INSERT INTO onemap.fusion_run DEFAULT VALUES RETURNING id")
+
+
+def _load_rules(conn: psycopg.Connection, ruleset: RuleSet) -> None:
+    conn.execute(
+        "CREATE TEMP TABLE fusion_rule_now (entity_kind text, attribute text, department text, "
+        "is_authority boolean, match text, threshold double precision) ON COMMIT DROP"
+    )
+    conn.execute("CREATE TEMP TABLE fusion_source_kind (entity_kind text, source_kind text) ON COMMIT DROP")
+    with conn.cursor() as cursor:
+        cursor.executemany(
+            "INSERT INTO fusion_rule_now VALUES (%s, %s, %s, %s, %s, %s)",
+            [
+                (r.entity, r.attribute, d, d == r.authority, r.match, r.threshold)
+                for r in ruleset.rules
+                for d in r.departments
+            ],
+        )
+        cursor.executemany(
+            "INSERT INTO fusion_source_kind VALUES (%s, %s)",
+            [(kind, source) for kind, sources in ruleset.sources.items() for source in sources],
+        )
+
+
+def _rejections(conn: psycopg.Connection, run_id: int, limit: int) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cursor:
+        return cursor.execute(
+            "SELECT source_record_id, reason FROM onemap.fusion_rejection WHERE run_id = %s "
+            "ORDER BY source_record_id LIMIT %s",
+            (run_id, limit),
+        ).fetchall()
+
+
+def _scalar(conn: psycopg.Connection, query: str) -> int:
+    row = conn.execute(query).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -1,0 +1,60 @@
+-- The archives take the authoritative values; values that do not parse or break a constraint are left out
+-- (counted as unusable), so one bad record never aborts the run. Only rows that really change are written.
+CREATE TEMP TABLE fusion_authority ON COMMIT DROP AS
+SELECT entity_kind, entity_key,
+       max(value) FILTER (WHERE attribute = 'name' AND btrim(value) <> '') AS name,
+       max(value) FILTER (WHERE attribute = 'sex' AND value IN ('M', 'F')) AS sex,
+       max(onemap.try_date(value)) FILTER (WHERE attribute = 'birth_date') AS birth_date,
+       max(comparable) FILTER (WHERE attribute = 'phone' AND length(comparable) = 11) AS phone,
+       max(value) FILTER (WHERE attribute = 'building_code') AS building_code,
+       max(value) FILTER (WHERE attribute = 'room_no') AS room_no,
+       max(value) FILTER (WHERE attribute = 'status' AND value IN ('active', 'suspended', 'deregistered'))
+           AS status,
+       max(onemap.try_int(value)) FILTER (WHERE attribute = 'floors') AS floors,
+       max(value) FILTER (WHERE attribute = 'use'
+                          AND value IN ('residential', 'urban_village', 'commercial', 'industrial', 'office',
+                                        'public', 'mixed')) AS use,
+       max(onemap.try_int(value)) FILTER (WHERE attribute = 'built_year') AS built_year
+FROM fusion_claim
+WHERE is_authority
+GROUP BY entity_kind, entity_key;
+
+WITH changed AS (
+    UPDATE onemap.person p
+    SET name = coalesce(a.name, p.name), sex = coalesce(a.sex, p.sex),
+        birth_date = coalesce(a.birth_date, p.birth_date), phone = coalesce(a.phone, p.phone)
+    FROM fusion_authority a
+    WHERE a.entity_kind = 'person' AND p.id_number = a.entity_key
+      AND (p.name, p.sex, p.birth_date, p.phone) IS DISTINCT FROM
+          (coalesce(a.name, p.name), coalesce(a.sex, p.sex), coalesce(a.birth_date, p.birth_date),
+           coalesce(a.phone, p.phone))
+    RETURNING 1
+)
+SELECT count(*) AS person FROM changed;
+
+WITH changed AS (
+    UPDATE onemap.enterprise e
+    SET name = coalesce(a.name, e.name), status = coalesce(a.status, e.status),
+        building_id = coalesce(g.id, e.building_id)
+    FROM fusion_authority a
+    LEFT JOIN onemap.building g ON g.code = a.building_code
+    WHERE a.entity_kind = 'enterprise' AND e.credit_code = a.entity_key
+      AND (e.name, e.status, e.building_id) IS DISTINCT FROM
+          (coalesce(a.name, e.name), coalesce(a.status, e.status), coalesce(g.id, e.building_id))
+    RETURNING 1
+)
+SELECT count(*) AS enterprise FROM changed;
+
+WITH changed AS (
+    UPDATE onemap.building g
+    SET floors = coalesce(a.floors, g.floors), use = coalesce(a.use, g.use),
+        built_year = coalesce(a.built_year, g.built_year)
+    FROM fusion_authority a
+    WHERE a.entity_kind = 'building' AND g.code = a.entity_key
+      AND (a.floors IS NULL OR a.floors BETWEEN 1 AND 200)
+      AND (a.built_year IS NULL OR a.built_year BETWEEN 1900 AND 2100)
+      AND (g.floors, g.use, g.built_year) IS DISTINCT FROM
+          (coalesce(a.floors, g.floors), coalesce(a.use, g.use), coalesce(a.built_year, g.built_year))
+    RETURNING 1
+)
+SELECT count(*) AS building FROM changed;

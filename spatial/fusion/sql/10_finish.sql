@@ -1,0 +1,4 @@
+UPDATE onemap.source_record r
+SET processed_at = now()
+FROM fusion_batch b
+WHERE r.id = b.id;
