@@ -150,3 +150,16 @@ def test_personal_reads_are_audited(client: TestClient, keys: Keys, db) -> None:
     )
     assert rows[0][1:] == ("person_archive", id_number, "false") and "t-admin" in rows[0][0]
     assert rows[1][1:] == ("building_archive", code, "true")
+
+
+def test_building_file_shows_provenance_per_attribute(client: TestClient, keys: Keys, db) -> None:
+    from spatial.fusion import run_fusion
+
+    run_fusion(db)  # incremental: only records not fused yet
+    code = db.execute("SELECT code FROM onemap.building ORDER BY id LIMIT 1").fetchone()[0]
+    doc = client.get(f"/archives/buildings/{code}", headers=as_key(keys.planner)).json()
+    floors = doc["provenance"]["building"]["floors"]
+    assert floors["source"] == "housing"  # the authority on building facts
+    assert "urban_management" in floors["checks"]  # the department that verifies it
+    # A planner sees person keys masked in provenance too.
+    assert all("*" in key for key in doc["provenance"]["persons"])

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from psycopg import AsyncConnection
@@ -19,6 +21,7 @@ from layers.access import Principal
 from layers.archives import ArchiveQuery, building_archive, check_found, enterprise_archive, person_archive
 from layers.query import parse_datetime
 from spatial.errors import InvalidInput
+from spatial.fusion import provenance_for_building_async
 
 router = APIRouter(prefix="/archives", tags=["Archives"])
 
@@ -50,8 +53,13 @@ def as_of_instant(text: str | None) -> Any:
 
 
 async def answer(
-    request: Request, conn: AsyncConnection[Any], who: Principal, query: ArchiveQuery
+    request: Request,
+    conn: AsyncConnection[Any],
+    who: Principal,
+    query: ArchiveQuery,
+    extra: Callable[[], Awaitable[dict[str, Any]]] | None = None,
 ) -> Response:
+    """The file with its links; `extra` adds sections, computed only once the caller may see the file."""
     row = check_found(query, await fetch_one(conn, query.sql, query.params), who)
     if query.personal:
         await record(
@@ -67,13 +75,13 @@ async def answer(
         )
     body = row["archive"]
     links = _links(base_url(request), query, row)
-    return Response(body[:-1] + ',"links":' + links + "}", media_type="application/json")
+    sections = "".join(f',"{name}":' + orjson.dumps(value).decode()
+                       for name, value in (await extra() if extra else {}).items())
+    return Response(body[:-1] + sections + ',"links":' + links + "}", media_type="application/json")
 
 
 def _links(root: str, query: ArchiveQuery, row: dict[str, Any]) -> str:
     """Links to the related files; built from the JSON the database returned."""
-    import orjson
-
     doc = orjson.loads(row["archive"])
     links = [
         # The file's own id, not the request's: a masked person file must not echo the ID number asked for.
@@ -135,7 +143,11 @@ def _links(root: str, query: ArchiveQuery, row: dict[str, Any]) -> str:
 async def building(
     request: Request, conn: Conn, who: Who, code: Annotated[str, Path(max_length=64)], datetime: AsOf = None
 ) -> Response:
-    return await answer(request, conn, who, building_archive(code, who, as_of_instant(datetime)))
+    async def provenance() -> dict[str, Any]:
+        # Which department each fused value came from, and which others checked it.
+        return {"provenance": await provenance_for_building_async(conn, code, who.sees_personal_data)}
+
+    return await answer(request, conn, who, building_archive(code, who, as_of_instant(datetime)), provenance)
 
 
 @router.get("/persons/{person}", summary="One person, one file: residences, issues, reporting departments")
