@@ -29,8 +29,9 @@ class CreatedKey:
     key: str  # shown once
 
 
-def create_key(conn: sa.Connection, label: str, role: str, department: str | None = None,
-               grid_code: str | None = None) -> CreatedKey:
+def create_key(
+    conn: sa.Connection, label: str, role: str, department: str | None = None, grid_code: str | None = None
+) -> CreatedKey:
     if role not in ROLES:
         raise InvalidInput(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
     if department is not None and department not in DEPARTMENTS:
@@ -40,14 +41,16 @@ def create_key(conn: sa.Connection, label: str, role: str, department: str | Non
     if role == "department_editor" and not department:
         raise InvalidInput("a department editor key needs --department")
     if grid_code is not None:
-        found = conn.execute(sa.text("SELECT 1 FROM onemap.admin_area WHERE code = :c AND level = 'grid'"),
-                             {"c": grid_code}).first()
+        found = conn.execute(
+            sa.text("SELECT 1 FROM onemap.admin_area WHERE code = :c AND level = 'grid'"), {"c": grid_code}
+        ).first()
         if found is None:
             raise InvalidInput(f"no grid with code {grid_code!r}")
     key = KEY_PREFIX + secrets.token_urlsafe(24)
     new_id = conn.execute(
-        sa.insert(api_key).values(key_hash=hash_key(key), label=label, role=role, department=department,
-                                  grid_code=grid_code).returning(api_key.c.id)
+        sa.insert(api_key)
+        .values(key_hash=hash_key(key), label=label, role=role, department=department, grid_code=grid_code)
+        .returning(api_key.c.id)
     ).scalar_one()
     return CreatedKey(new_id, key)
 
@@ -63,7 +66,9 @@ def principal_from_row(row: Mapping[str, Any] | None) -> Principal:
         raise Unauthorized("unknown API key: ask an administrator for a key (onemap keys create)")
     if row["revoked_at"] is not None:
         raise Unauthorized("this API key has been revoked: ask an administrator for a new one")
-    return Principal(row["role"], row["department"], row["grid_code"], actor=f"key:{row['id']}:{row['label']}")
+    return Principal(
+        row["role"], row["department"], row["grid_code"], actor=f"key:{row['id']}:{row['label']}"
+    )
 
 
 def principal_for_key(conn: sa.Connection, key: str | None) -> Principal:

@@ -39,14 +39,26 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 
 
 def problem(status: int, detail: str, title: str | None = None) -> JSONResponse:
-    body = {"type": "about:blank", "title": title or _TITLES.get(status, "Error"), "status": status,
-            "detail": detail}
+    body = {
+        "type": "about:blank",
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+    }
     headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-           413: "Payload Too Large", 422: "Unprocessable Content", 503: "Service Unavailable"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    413: "Payload Too Large",
+    422: "Unprocessable Content",
+    503: "Service Unavailable",
+}
 
 
 def status_for(exc: Exception) -> int:

@@ -148,8 +148,19 @@ class LocalCluster:
         self._hand_over(pwfile)
         try:
             self._run(
-                [binaries.tool("initdb"), "-D", str(scratch), "-U", SUPERUSER, f"--pwfile={pwfile}",
-                 "-E", "UTF8", "--no-locale", "--auth-local=trust", "--auth-host=scram-sha-256"],
+                [
+                    binaries.tool("initdb"),
+                    "-D",
+                    str(scratch),
+                    "-U",
+                    SUPERUSER,
+                    f"--pwfile={pwfile}",
+                    "-E",
+                    "UTF8",
+                    "--no-locale",
+                    "--auth-local=trust",
+                    "--auth-host=scram-sha-256",
+                ],
             )
         except ClusterError:
             shutil.rmtree(scratch, ignore_errors=True)
@@ -165,7 +176,9 @@ class LocalCluster:
 
     def start(self) -> None:
         if not self.initialised:
-            raise ClusterError("the embedded cluster is not initialised: run `onemap db start` or `onemap init`.")
+            raise ClusterError(
+                "the embedded cluster is not initialised: run `onemap db start` or `onemap init`."
+            )
         self._check_owner()
         self._clear_stale_lock()
         port = self._choose_port()

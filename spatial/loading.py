@@ -26,13 +26,26 @@ from spatial.schema import SCHEMA, SRID, load_progress, metadata
 
 COPY_BATCH_ROWS = 200_000
 DATA_TABLES = (
-    "planted_disagreement", "verification_issue", "source_record", "event", "enterprise", "residence", "person",
-    "house_unit", "building", "admin_area",
+    "planted_disagreement",
+    "verification_issue",
+    "source_record",
+    "event",
+    "enterprise",
+    "residence",
+    "person",
+    "house_unit",
+    "building",
+    "admin_area",
 )
 
 
-def load_parts(url: str, dataset: str, parts: Iterable[tuple[str, str, pd.DataFrame]],
-               total: int | None = None, progress: bool = True) -> dict[str, int]:
+def load_parts(
+    url: str,
+    dataset: str,
+    parts: Iterable[tuple[str, str, pd.DataFrame]],
+    total: int | None = None,
+    progress: bool = True,
+) -> dict[str, int]:
     """COPY each (part name, table, rows); returns rows written per table (skipped parts count 0)."""
     written: dict[str, int] = {}
     # Autocommit, so that each `conn.transaction()` below is a real transaction that survives a later failure.
@@ -50,7 +63,10 @@ def load_parts(url: str, dataset: str, parts: Iterable[tuple[str, str, pd.DataFr
                 copy_frame(conn, table, rows)
                 conn.execute(
                     sql.SQL("INSERT INTO {}.load_progress (dataset, chunk_name) VALUES (%s, %s)").format(
-                        sql.Identifier(SCHEMA)), [dataset, name])
+                        sql.Identifier(SCHEMA)
+                    ),
+                    [dataset, name],
+                )
             written[table] = written.get(table, 0) + len(rows)
         with conn.transaction():
             _restore_constraints_and_indexes(conn)
@@ -62,7 +78,8 @@ def load_parts(url: str, dataset: str, parts: Iterable[tuple[str, str, pd.DataFr
 def _prepare(conn: psycopg.Connection, dataset: str) -> set[str]:
     """Names of parts of `dataset` already loaded; empties the tables if another dataset is there."""
     rows = conn.execute(
-        sql.SQL("SELECT dataset, chunk_name FROM {}.load_progress").format(sql.Identifier(SCHEMA))).fetchall()
+        sql.SQL("SELECT dataset, chunk_name FROM {}.load_progress").format(sql.Identifier(SCHEMA))
+    ).fetchall()
     if all(row[0] == dataset for row in rows) and rows:
         return {row[1] for row in rows}
     with conn.transaction():
@@ -75,15 +92,17 @@ def _prepare(conn: psycopg.Connection, dataset: str) -> set[str]:
 
 
 def _history_tables(conn: psycopg.Connection) -> set[str]:
-    rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s",
-                        [SCHEMA, "%\\_history"]).fetchall()
+    rows = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename LIKE %s", [SCHEMA, "%\\_history"]
+    ).fetchall()
     return {row[0] for row in rows}
 
 
 def _foreign_keys() -> list[sa.ForeignKeyConstraint]:
     loaded = set(DATA_TABLES)
-    return [fk for table in metadata.sorted_tables if table.name in loaded
-            for fk in table.foreign_key_constraints]
+    return [
+        fk for table in metadata.sorted_tables if table.name in loaded for fk in table.foreign_key_constraints
+    ]
 
 
 def _secondary_indexes() -> list[sa.Index | sa.UniqueConstraint]:
@@ -101,27 +120,46 @@ def _drop_constraints_and_indexes(conn: psycopg.Connection) -> None:
     # COPY; both are rebuilt in one sorted pass each when the load ends (and so verified again).
     with conn.transaction():
         for fk in _foreign_keys():
-            conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
-                sql.Identifier(SCHEMA, fk.table.name), sql.Identifier(str(fk.name))))
+            conn.execute(
+                sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                    sql.Identifier(SCHEMA, fk.table.name), sql.Identifier(str(fk.name))
+                )
+            )
         for item in _secondary_indexes():
             if isinstance(item, sa.UniqueConstraint):
-                conn.execute(sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
-                    sql.Identifier(SCHEMA, item.table.name), sql.Identifier(str(item.name))))
+                conn.execute(
+                    sql.SQL("ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}").format(
+                        sql.Identifier(SCHEMA, item.table.name), sql.Identifier(str(item.name))
+                    )
+                )
             else:
-                conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(SCHEMA, str(item.name))))
+                conn.execute(
+                    sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(SCHEMA, str(item.name)))
+                )
 
 
 def _restore_constraints_and_indexes(conn: psycopg.Connection) -> None:
-    constraints = {row[0] for row in conn.execute(
-        "SELECT conname FROM pg_constraint WHERE connamespace = %s::regnamespace", [SCHEMA])}
-    indexes = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [SCHEMA])}
+    constraints = {
+        row[0]
+        for row in conn.execute(
+            "SELECT conname FROM pg_constraint WHERE connamespace = %s::regnamespace", [SCHEMA]
+        )
+    }
+    indexes = {
+        row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [SCHEMA])
+    }
     dialect = sa.dialects.postgresql.dialect()  # type: ignore[attr-defined]
     for item in _secondary_indexes():
         if isinstance(item, sa.UniqueConstraint) and item.name not in constraints:
             conn.execute(str(sa.schema.AddConstraint(item).compile(dialect=dialect)))
         elif isinstance(item, sa.Index) and item.name not in indexes:
-            conn.execute(str(sa.schema.CreateIndex(item).compile(dialect=dialect, compile_kwargs={
-                "literal_binds": True})))
+            conn.execute(
+                str(
+                    sa.schema.CreateIndex(item).compile(
+                        dialect=dialect, compile_kwargs={"literal_binds": True}
+                    )
+                )
+            )
     for fk in _foreign_keys():
         if fk.name not in constraints:
             conn.execute(str(sa.schema.AddConstraint(fk).compile(dialect=dialect)))
@@ -132,21 +170,28 @@ def _reset_sequences(conn: psycopg.Connection) -> None:
         id_column = table.c.get("id")
         if id_column is None or not isinstance(id_column.type, sa.BigInteger | sa.Integer):
             continue
-        conn.execute(sql.SQL("SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) "
-                             "FROM {}").format(sql.Identifier(SCHEMA, table.name)), [f"{SCHEMA}.{table.name}"])
+        conn.execute(
+            sql.SQL(
+                "SELECT setval(pg_get_serial_sequence(%s, 'id'), coalesce(max(id), 0) + 1, false) FROM {}"
+            ).format(sql.Identifier(SCHEMA, table.name)),
+            [f"{SCHEMA}.{table.name}"],
+        )
 
 
 def copy_frame(conn: psycopg.Connection, table_name: str, frame: pd.DataFrame) -> None:
     """COPY the columns of `frame` that the table has; geometries go as hex EWKB."""
     table = metadata.tables[f"{SCHEMA}.{table_name}"]
-    columns = [c for c in table.columns if c.name in frame.columns or (c.name == "geom" and "geometry" in frame)]
+    columns = [
+        c for c in table.columns if c.name in frame.columns or (c.name == "geom" and "geometry" in frame)
+    ]
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        sql.Identifier(SCHEMA, table_name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns))
+        sql.Identifier(SCHEMA, table_name), sql.SQL(", ").join(sql.Identifier(c.name) for c in columns)
+    )
     # Arrow's CSV writer is several times faster than pandas' to_csv on millions of rows.
     options = pa_csv.WriteOptions(include_header=False)
     with conn.cursor().copy(statement) as copy:
         for start in range(0, len(frame), COPY_BATCH_ROWS):
-            batch = frame.iloc[start:start + COPY_BATCH_ROWS]
+            batch = frame.iloc[start : start + COPY_BATCH_ROWS]
             table = pa.table({c.name: _column_values(batch, c) for c in columns})
             buffer = io.BytesIO()
             pa_csv.write_csv(table, buffer, options)

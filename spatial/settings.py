@@ -31,7 +31,9 @@ class Settings(BaseSettings):
         description="PostgreSQL URL of an existing PostGIS server; unset = onemap's own embedded cluster.",
     )
     data_dir: Path = Field(default_factory=default_data_dir, description="Where onemap keeps its files.")
-    db_port: int | None = Field(default=None, description="Fixed port for the embedded cluster (default: free).")
+    db_port: int | None = Field(
+        default=None, description="Fixed port for the embedded cluster (default: free)."
+    )
     pg_bin_dir: Path | None = Field(default=None, description="Directory of initdb/pg_ctl (default: found).")
     db_schema: str = "onemap"
 

@@ -40,7 +40,9 @@ def scratch_cluster() -> Iterator[LocalCluster | None]:
 @pytest.fixture(scope="session")
 def empty_database_url(scratch_cluster: LocalCluster | None) -> Iterator[str]:
     """A URL factory's base: an empty PostGIS-capable database unique to this session."""
-    base = os.environ.get("ONEMAP_TEST_DATABASE_URL") or (scratch_cluster.url("postgres") if scratch_cluster else "")
+    base = os.environ.get("ONEMAP_TEST_DATABASE_URL") or (
+        scratch_cluster.url("postgres") if scratch_cluster else ""
+    )
     yield sqlalchemy_url(base)
 
 

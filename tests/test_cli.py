@@ -14,8 +14,9 @@ from tests.conftest import create_database
 
 def onemap(*args: str, url: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ONEMAP_DATABASE_URL": libpq_url(url)}
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=env,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def test_init_then_generate_tiny(empty_database_url: str) -> None:

@@ -102,8 +102,9 @@ def test_wrong_database_url_is_one_clear_line_without_the_password() -> None:
 
 def test_cli_reports_errors_as_one_line() -> None:
     env = {**os.environ, "ONEMAP_DATABASE_URL": "postgresql://someone:s3cret@127.0.0.1:1/nowhere"}
-    result = subprocess.run([sys.executable, "-m", "api.cli", "db", "status"], capture_output=True, text=True,
-                            env=env, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "api.cli", "db", "status"], capture_output=True, text=True, env=env, timeout=60
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("onemap: cannot connect") and "s3cret" not in lines[0]

@@ -16,7 +16,15 @@ from spatial.errors import InvalidInput
 from spatial.loading import load_parts
 from tests.conftest import create_database
 
-COUNTED = ("building", "house_unit", "person", "residence", "enterprise", "source_record", "planted_disagreement")
+COUNTED = (
+    "building",
+    "house_unit",
+    "person",
+    "residence",
+    "enterprise",
+    "source_record",
+    "planted_disagreement",
+)
 
 
 @pytest.fixture(scope="module")
@@ -67,11 +75,17 @@ def test_another_dataset_replaces_the_previous_one(loading_url: str) -> None:
     load_district(loading_url, "tiny", seed=13, progress=False)
     with psycopg.connect(libpq_url(loading_url)) as conn:
         datasets = {r[0] for r in conn.execute("SELECT DISTINCT dataset FROM onemap.load_progress")}
-        foreign_keys = conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f' "
-                                    "AND connamespace = 'onemap'::regnamespace").fetchone()
+        foreign_keys = conn.execute(
+            "SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'onemap'::regnamespace"
+        ).fetchone()
         indexes = {r[0] for r in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = 'onemap'")}
     # Secondary indexes and unique constraints are dropped for a fresh load and rebuilt after it.
-    assert {"person_id_number_key", "idx_building_geom", "source_record_entity", "house_unit_room_unique"} <= indexes
+    assert {
+        "person_id_number_key",
+        "idx_building_geom",
+        "source_record_entity",
+        "house_unit_room_unique",
+    } <= indexes
     assert datasets == {DistrictSpec(SCALES["tiny"], seed=13).dataset}
     assert counts(loading_url)["person"] == SCALES["tiny"].persons
     assert foreign_keys is not None and foreign_keys[0] >= 10  # dropped for the load, restored after
@@ -80,5 +94,5 @@ def test_another_dataset_replaces_the_previous_one(loading_url: str) -> None:
 def test_bad_arguments_are_refused(loading_url: str) -> None:
     with pytest.raises(InvalidInput, match="unknown scale"):
         load_district(loading_url, "huge")
-    with pytest.raises(InvalidInput, match="between 0 and 0.5"):
+    with pytest.raises(InvalidInput, match=r"between 0 and 0\.5"):
         load_district(loading_url, "tiny", disagreement_rate=0.9)

@@ -10,7 +10,9 @@ from spatial.database import database_url
 
 
 def generate(
-    scale: str = typer.Option("small", help="tiny (tests), small (demo, 1/20 of Longgang) or full (Longgang)."),
+    scale: str = typer.Option(
+        "small", help="tiny (tests), small (demo, 1/20 of Longgang) or full (Longgang)."
+    ),
     seed: int = typer.Option(42, help="Same seed, same district."),
     disagreement_rate: float = typer.Option(0.02, help="Share of verifying source values made to disagree."),
 ) -> None:

@@ -21,7 +21,9 @@ def start() -> None:
         return
     cluster = LocalCluster(settings)
     started = cluster.ensure_started()
-    typer.echo(f"{'started' if started else 'already running'}: 127.0.0.1:{cluster.port()} ({cluster.pgdata})")
+    typer.echo(
+        f"{'started' if started else 'already running'}: 127.0.0.1:{cluster.port()} ({cluster.pgdata})"
+    )
 
 
 @db_app.command()

@@ -34,9 +34,12 @@ class Archetype:
 
 
 ARCHETYPES = (
-    Archetype("urban_village", 0.64, 80, (10, 13), (10, 14), 2.5, (4, 9), (1985, 2008), "brick_concrete", (2, 4)),
-    Archetype("residential", 0.10, 16, (20, 28), (16, 22), 20.0, (12, 34), (1995, 2024), "frame_shear_wall",
-              (4, 8)),
+    Archetype(
+        "urban_village", 0.64, 80, (10, 13), (10, 14), 2.5, (4, 9), (1985, 2008), "brick_concrete", (2, 4)
+    ),
+    Archetype(
+        "residential", 0.10, 16, (20, 28), (16, 22), 20.0, (12, 34), (1995, 2024), "frame_shear_wall", (4, 8)
+    ),
     Archetype("industrial", 0.10, 14, (30, 55), (15, 24), 10.0, (2, 6), (1988, 2018), "steel_frame", (1, 2)),
     Archetype("commercial", 0.06, 6, (20, 40), (18, 30), 12.0, (3, 12), (1998, 2024), "frame", (2, 6)),
     Archetype("office", 0.04, 5, (22, 35), (18, 28), 15.0, (8, 40), (2000, 2024), "frame_core", (2, 6)),
@@ -46,8 +49,9 @@ ARCHETYPES = (
 MAX_ROUNDS = 40
 
 
-def generate_buildings(count: int, area: shapely.Geometry, terrain: Terrain,
-                       rng: np.random.Generator) -> gpd.GeoDataFrame:
+def generate_buildings(
+    count: int, area: shapely.Geometry, terrain: Terrain, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     """Exactly `count` non-overlapping buildings on buildable land inside `area`, each use in its share.
 
     Clusters land at random, so they collide; each round adds clusters for the uses still short and keeps only
@@ -61,18 +65,23 @@ def generate_buildings(count: int, area: shapely.Geometry, terrain: Terrain,
         short = {a: n for a, n in short.items() if n > 0}
         if not short:
             break
-        fresh = pd.concat([_archetype_buildings(a, int(n * 1.5) + 200, area, terrain, rng) for a, n in short.items()],
-                          ignore_index=True)
+        fresh = pd.concat(
+            [_archetype_buildings(a, int(n * 1.5) + 200, area, terrain, rng) for a, n in short.items()],
+            ignore_index=True,
+        )
         fresh = fresh.iloc[rng.permutation(len(fresh))]
         candidates = pd.concat([kept, fresh], ignore_index=True)
         candidates = candidates[_without_overlaps(candidates.geometry.to_numpy())]
         kept = gpd.GeoDataFrame(
             pd.concat([candidates[candidates["use"] == a.use].head(quotas[a.use]) for a in ARCHETYPES]),
-            crs="EPSG:4326")
+            crs="EPSG:4326",
+        )
     if len(kept) < count:
         raise RuntimeError(f"only {len(kept)} buildings fit on buildable land; asked for {count}")
     # The first round concatenates onto an empty frame, which turns integer columns into floats.
-    kept = kept.astype({"cluster": "int64", "floors": "int64", "built_year": "int64", "units_per_floor": "int64"})
+    kept = kept.astype(
+        {"cluster": "int64", "floors": "int64", "built_year": "int64", "units_per_floor": "int64"}
+    )
     frame = gpd.GeoDataFrame(kept.sort_values(["cluster", "use"]).reset_index(drop=True), crs="EPSG:4326")
     frame.insert(0, "id", np.arange(1, len(frame) + 1, dtype="int64"))
     return frame
@@ -84,8 +93,9 @@ def _quotas(count: int) -> dict[str, int]:
     return quotas
 
 
-def _archetype_buildings(kind: Archetype, count: int, area: shapely.Geometry, terrain: Terrain,
-                         rng: np.random.Generator) -> gpd.GeoDataFrame:
+def _archetype_buildings(
+    kind: Archetype, count: int, area: shapely.Geometry, terrain: Terrain, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     clusters = max(1, count // kind.cluster_size + 1)
     centres = _buildable_points(clusters, area, terrain, rng)
     sizes = np.maximum(1, rng.poisson(kind.cluster_size, clusters))
@@ -130,8 +140,9 @@ def _archetype_buildings(kind: Archetype, count: int, area: shapely.Geometry, te
     return frame[ok]
 
 
-def _buildable_points(count: int, area: shapely.Geometry, terrain: Terrain,
-                      rng: np.random.Generator) -> np.ndarray:
+def _buildable_points(
+    count: int, area: shapely.Geometry, terrain: Terrain, rng: np.random.Generator
+) -> np.ndarray:
     minx, miny, maxx, maxy = shapely.bounds(area)
     found: list[np.ndarray] = []
     total = 0

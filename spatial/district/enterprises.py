@@ -15,8 +15,9 @@ INDIVIDUAL_SHARE = 0.6  # individual businesses (个体工商户) outnumber comp
 BAD_CHECK_SHARE = 0.002  # real issued codes that fail the GB 32100 check: flagged, kept
 
 
-def generate_enterprises(count: int, buildings: gpd.GeoDataFrame, units: pd.DataFrame,
-                         rng: np.random.Generator) -> gpd.GeoDataFrame:
+def generate_enterprises(
+    count: int, buildings: gpd.GeoDataFrame, units: pd.DataFrame, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     workplaces = units[units["use"] != "residential"]
     # Shops go to commercial units; companies to offices, factories and commercial floors. A share of
     # commercial and industrial space stays without any registered business (economic potential).
@@ -30,7 +31,9 @@ def generate_enterprises(count: int, buildings: gpd.GeoDataFrame, units: pd.Data
     unit_building = units.set_index("id")["building_id"]
     building_id = unit_building.loc[unit_rows].to_numpy()
     kind = np.where(individual, "individual", "company")
-    industry = np.where(individual, pick(rng, list(SHOP_INDUSTRIES), count), pick(rng, list(COMPANY_INDUSTRIES), count))
+    industry = np.where(
+        individual, pick(rng, list(SHOP_INDUSTRIES), count), pick(rng, list(COMPANY_INDUSTRIES), count)
+    )
     credit = credit_codes_from_parts(
         np.where(individual, "92", "91"), np.full(count, 440307), rng.permutation(10**7)[:count] + 3 * 10**7
     )
@@ -41,20 +44,25 @@ def generate_enterprises(count: int, buildings: gpd.GeoDataFrame, units: pd.Data
     points = shapely.point_on_surface(anchors.to_numpy())
     status = rng.choice(["active", "suspended", "deregistered"], count, p=[0.9, 0.04, 0.06])
     registered = REFERENCE_DATE - rng.integers(30, 25 * 365, count).astype("timedelta64[D]")
-    return gpd.GeoDataFrame({
-        "id": np.arange(1, count + 1, dtype="int64"),
-        "credit_code": credit,
-        "credit_code_check_ok": ~bad,
-        "name": business_names(rng, kind, industry),
-        "kind": kind,
-        "industry": industry,
-        "status": status,
-        "registered_on": registered,
-        "employees": np.where(individual, rng.integers(1, 6, count), rng.lognormal(2.5, 1.0, count).astype(int) + 1),
-        "building_id": building_id,
-        "house_unit_id": unit_rows,
-        "geometry": points,
-    }, crs="EPSG:4326")
+    return gpd.GeoDataFrame(
+        {
+            "id": np.arange(1, count + 1, dtype="int64"),
+            "credit_code": credit,
+            "credit_code_check_ok": ~bad,
+            "name": business_names(rng, kind, industry),
+            "kind": kind,
+            "industry": industry,
+            "status": status,
+            "registered_on": registered,
+            "employees": np.where(
+                individual, rng.integers(1, 6, count), rng.lognormal(2.5, 1.0, count).astype(int) + 1
+            ),
+            "building_id": building_id,
+            "house_unit_id": unit_rows,
+            "geometry": points,
+        },
+        crs="EPSG:4326",
+    )
 
 
 def _occupied(units: int, businesses: int, rng: np.random.Generator) -> np.ndarray:

@@ -92,15 +92,21 @@ def _place_buildings(spec: DistrictSpec, admin: gpd.GeoDataFrame) -> gpd.GeoData
     buildings["community_code"] = buildings["grid_code"].str[:12]
     buildings["street_code"] = buildings["grid_code"].str[:9]
     in_grid = buildings.groupby("grid_code").cumcount().to_numpy() + 1
-    buildings["code"] = buildings["grid_code"] + pd.Series(in_grid, index=buildings.index).map("{:04d}".format)
+    buildings["code"] = buildings["grid_code"] + pd.Series(in_grid, index=buildings.index).map(
+        "{:04d}".format
+    )
     buildings["address"] = _addresses(buildings, admin)
-    buildings["name"] = np.where(buildings["use"] == "residential",
-                                 buildings["community_code"].map(_estate_names(admin)) + in_grid.astype(str) + "栋",
-                                 None)
+    buildings["name"] = np.where(
+        buildings["use"] == "residential",
+        buildings["community_code"].map(_estate_names(admin)) + in_grid.astype(str) + "栋",
+        None,
+    )
     centre = shapely.centroid(buildings.geometry.to_numpy())
     elevation, _ = terrain.sample(shapely.get_x(centre), shapely.get_y(centre))
     buildings["ground_elevation_m"] = np.round(elevation, 1)
-    buildings["valid_from"] = pd.to_datetime(buildings["built_year"].astype(str) + "-01-01").dt.tz_localize("UTC")
+    buildings["valid_from"] = pd.to_datetime(buildings["built_year"].astype(str) + "-01-01").dt.tz_localize(
+        "UTC"
+    )
     return buildings
 
 
@@ -117,18 +123,28 @@ def _addresses(buildings: gpd.GeoDataFrame, admin: gpd.GeoDataFrame) -> pd.Serie
 
 def _estate_names(admin: gpd.GeoDataFrame) -> dict[str, str]:
     communities = admin[admin["level"] == "community"]
-    return {code: name.replace("社区", "") + "花园" for code, name in zip(communities["code"], communities["name"],
-                                                                       strict=True)}
+    return {
+        code: name.replace("社区", "") + "花园"
+        for code, name in zip(communities["code"], communities["name"], strict=True)
+    }
 
 
-def _source_parts(spec: DistrictSpec, buildings: gpd.GeoDataFrame, units: pd.DataFrame, persons: pd.DataFrame,
-                  residences: pd.DataFrame, enterprises: gpd.GeoDataFrame) -> Iterator[TablePart]:
+def _source_parts(
+    spec: DistrictSpec,
+    buildings: gpd.GeoDataFrame,
+    units: pd.DataFrame,
+    persons: pd.DataFrame,
+    residences: pd.DataFrame,
+    enterprises: gpd.GeoDataFrame,
+) -> Iterator[TablePart]:
     rng = spec.rng("sources")
     building_code = buildings.set_index("id")["code"]
     home = residences[residences["valid_to"].isna()].set_index("person_id")["house_unit_id"]
     unit = units.set_index("id")
     people = persons.assign(
-        building_code=building_code.loc[unit.loc[home.loc[persons["id"]].to_numpy(), "building_id"]].to_numpy(),
+        building_code=building_code.loc[
+            unit.loc[home.loc[persons["id"]].to_numpy(), "building_id"]
+        ].to_numpy(),
         room_no=unit.loc[home.loc[persons["id"]].to_numpy(), "room_no"].to_numpy(),
         birth_date=persons["birth_date"].astype("datetime64[s]").dt.strftime("%Y-%m-%d"),
     )
@@ -140,7 +156,7 @@ def _source_parts(spec: DistrictSpec, buildings: gpd.GeoDataFrame, units: pd.Dat
         if source.department == "social_security":
             truth = truth[covered]
         for start in range(0, len(truth), PERSON_CHUNK):
-            part = truth.iloc[start:start + PERSON_CHUNK]
+            part = truth.iloc[start : start + PERSON_CHUNK]
             records, planted = source_records(source, part, spec.disagreement_rate, rng)
             name = f"source:{source.department}:{source.entity_kind}:{start // PERSON_CHUNK}"
             yield TablePart(name, "source_record", records)

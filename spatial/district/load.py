@@ -10,8 +10,9 @@ from spatial.loading import load_parts
 _FIXED_PARTS = 7
 
 
-def load_district(url: str, scale: str = "small", seed: int = 42, disagreement_rate: float = 0.02,
-                  progress: bool = True) -> dict[str, int]:
+def load_district(
+    url: str, scale: str = "small", seed: int = 42, disagreement_rate: float = 0.02, progress: bool = True
+) -> dict[str, int]:
     if scale not in SCALES:
         from spatial.errors import InvalidInput
 

@@ -16,16 +16,44 @@ GIVEN_CHARS = list(
 
 # County-level division codes (GB/T 2260): Longgang and Shenzhen for locals, common origins for migrants.
 LOCAL_AREA_CODES = np.array([440307, 440307, 440307, 440303, 440304, 440305, 440306, 440309, 440310])
-MIGRANT_AREA_CODES = np.array([
-    441581, 441521, 445281, 445122, 441402, 441424, 440823, 440882,  # Guangdong: Shanwei, Jieyang, Meizhou, ...
-    430521, 430626, 431028, 430381, 431121,  # Hunan
-    450881, 450330, 452123, 450922,  # Guangxi
-    360732, 360124, 362329,  # Jiangxi
-    510921, 511381, 513701,  # Sichuan
-    411528, 411381, 412726,  # Henan
-    421182, 420624, 422802,  # Hubei
-    350583, 352225, 340822, 370282, 500230,  # Fujian, Anhui, Shandong, Chongqing
-])
+MIGRANT_AREA_CODES = np.array(
+    [
+        441581,
+        441521,
+        445281,
+        445122,
+        441402,
+        441424,
+        440823,
+        440882,  # Guangdong: Shanwei, Jieyang, Meizhou, ...
+        430521,
+        430626,
+        431028,
+        430381,
+        431121,  # Hunan
+        450881,
+        450330,
+        452123,
+        450922,  # Guangxi
+        360732,
+        360124,
+        362329,  # Jiangxi
+        510921,
+        511381,
+        513701,  # Sichuan
+        411528,
+        411381,
+        412726,  # Henan
+        421182,
+        420624,
+        422802,  # Hubei
+        350583,
+        352225,
+        340822,
+        370282,
+        500230,  # Fujian, Anhui, Shandong, Chongqing
+    ]
+)
 
 BRAND_CHARS = list("华鑫腾达盛丰源恒泰宏兴利嘉诚信德安康美联合创新科技智博远景龙凤福祥瑞和顺通")
 COMPANY_INDUSTRIES = {
@@ -44,8 +72,9 @@ SHOP_INDUSTRIES = {
 }
 
 
-def pick(rng: np.random.Generator, choices: list[str] | np.ndarray, size: int,
-         decay: float | None = None) -> np.ndarray:
+def pick(
+    rng: np.random.Generator, choices: list[str] | np.ndarray, size: int, decay: float | None = None
+) -> np.ndarray:
     """`size` draws from `choices`; with `decay`, earlier choices are likelier (Zipf-like)."""
     options = np.asarray(choices, dtype=object)
     if decay is None:

@@ -15,8 +15,13 @@ MIGRANT_SHARE = 0.70  # Shenzhen's non-registered residents outnumber registered
 
 # Which use each floor of a building gets: shops on the ground floor of urban villages and mixed blocks.
 _FLOOR_USE = {
-    "residential": "residential", "urban_village": "residential", "commercial": "commercial",
-    "industrial": "industrial", "office": "office", "public": "public", "mixed": "residential",
+    "residential": "residential",
+    "urban_village": "residential",
+    "commercial": "commercial",
+    "industrial": "industrial",
+    "office": "office",
+    "public": "public",
+    "mixed": "residential",
 }
 _GROUND_FLOOR_SHOPS = {"urban_village", "mixed"}
 
@@ -40,16 +45,18 @@ def generate_units(buildings: pd.DataFrame, target: int, rng: np.random.Generato
     shops = np.isin(use, list(_GROUND_FLOOR_SHOPS)) & (floor == 1)
     unit_use[shops] = "commercial"
     area = buildings["footprint_m2"].to_numpy()[building_index] * 0.8 / upf
-    return pd.DataFrame({
-        "id": np.arange(1, len(building_index) + 1, dtype="int64"),
-        "building_id": buildings["id"].to_numpy()[building_index],
-        "unit_no": "1",
-        "floor": floor.astype("int16"),
-        "room_no": (floor * 100 + door).astype(str),
-        "area_m2": np.round(area, 1),
-        "use": unit_use,
-        "building_use": use,
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, len(building_index) + 1, dtype="int64"),
+            "building_id": buildings["id"].to_numpy()[building_index],
+            "unit_no": "1",
+            "floor": floor.astype("int16"),
+            "room_no": (floor * 100 + door).astype(str),
+            "area_m2": np.round(area, 1),
+            "use": unit_use,
+            "building_use": use,
+        }
+    )
 
 
 def generate_persons(count: int, rng: np.random.Generator) -> pd.DataFrame:
@@ -60,9 +67,9 @@ def generate_persons(count: int, rng: np.random.Generator) -> pd.DataFrame:
         LOCAL_AREA_CODES[rng.integers(0, len(LOCAL_AREA_CODES), count)],
     )
     # Ages: a working-age bulge (Shenzhen's median age is about 33), children and elders around it.
-    age_years = np.where(
-        rng.random(count) < 0.8, rng.normal(33, 9, count), rng.uniform(0, 85, count)
-    ).clip(0, 95)
+    age_years = np.where(rng.random(count) < 0.8, rng.normal(33, 9, count), rng.uniform(0, 85, count)).clip(
+        0, 95
+    )
     birth = REFERENCE_DATE - (age_years * 365.25).astype("int64").astype("timedelta64[D]")
     sex = np.where(rng.random(count) < 0.53, "M", "F")
     # Sequence numbers: odd for men, even for women, counted within (area, birth date, sex) so IDs are unique.
@@ -73,15 +80,17 @@ def generate_persons(count: int, rng: np.random.Generator) -> pd.DataFrame:
         raise RuntimeError("too many people share an area and birth date for GB 11643 sequence numbers")
     id_number = id_numbers_from_parts(area_code, birth, sequence)
     phone = (rng.integers(13, 20, count) * 10**9 + rng.integers(0, 10**9, count)).astype(str)
-    return pd.DataFrame({
-        "id": np.arange(1, count + 1, dtype="int64"),
-        "id_number": id_number,
-        "name": person_names(rng, count),
-        "sex": sex,
-        "birth_date": birth,
-        "phone": phone,
-        "household_type": np.where(migrant, "migrant", "local"),
-    })
+    return pd.DataFrame(
+        {
+            "id": np.arange(1, count + 1, dtype="int64"),
+            "id_number": id_number,
+            "name": person_names(rng, count),
+            "sex": sex,
+            "birth_date": birth,
+            "phone": phone,
+            "household_type": np.where(migrant, "migrant", "local"),
+        }
+    )
 
 
 def assign_residences(persons: pd.DataFrame, units: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
@@ -95,22 +104,28 @@ def assign_residences(persons: pd.DataFrame, units: pd.DataFrame, rng: np.random
     moved_in = REFERENCE_DATE - rng.integers(30, 15 * 365, count).astype("timedelta64[D]")
     born = persons["birth_date"].to_numpy().astype("datetime64[D]")
     moved_in = np.maximum(moved_in, born + np.timedelta64(1, "D"))
-    current = pd.DataFrame({
-        "person_id": persons["id"].to_numpy(),
-        "house_unit_id": unit_id,
-        "relation": np.where(persons["household_type"].to_numpy() == "migrant", "tenant", "owner_family"),
-        "valid_from": moved_in,
-        "valid_to": pd.NaT,
-    })
+    current = pd.DataFrame(
+        {
+            "person_id": persons["id"].to_numpy(),
+            "house_unit_id": unit_id,
+            "relation": np.where(persons["household_type"].to_numpy() == "migrant", "tenant", "owner_family"),
+            "valid_from": moved_in,
+            "valid_to": pd.NaT,
+        }
+    )
     movers = np.flatnonzero((rng.random(count) < 0.1) & (moved_in - born > np.timedelta64(400, "D")))
-    earlier = pd.DataFrame({
-        "person_id": persons["id"].to_numpy()[movers],
-        "house_unit_id": homes["id"].to_numpy()[rng.integers(0, len(homes), len(movers))],
-        "relation": "tenant",
-        "valid_from": np.maximum(moved_in[movers] - rng.integers(180, 5 * 365, len(movers)).astype("timedelta64[D]"),
-                                 born[movers] + np.timedelta64(1, "D")),
-        "valid_to": moved_in[movers],
-    })
+    earlier = pd.DataFrame(
+        {
+            "person_id": persons["id"].to_numpy()[movers],
+            "house_unit_id": homes["id"].to_numpy()[rng.integers(0, len(homes), len(movers))],
+            "relation": "tenant",
+            "valid_from": np.maximum(
+                moved_in[movers] - rng.integers(180, 5 * 365, len(movers)).astype("timedelta64[D]"),
+                born[movers] + np.timedelta64(1, "D"),
+            ),
+            "valid_to": moved_in[movers],
+        }
+    )
     residences = pd.concat([current, earlier], ignore_index=True)
     residences.insert(0, "id", np.arange(1, len(residences) + 1, dtype="int64"))
     return residences

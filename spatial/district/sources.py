@@ -16,7 +16,9 @@ import pyarrow.compute as pc
 
 from spatial.district.names import GIVEN_CHARS
 
-BUILDING_USES = np.array(["residential", "urban_village", "commercial", "industrial", "office", "public", "mixed"])
+BUILDING_USES = np.array(
+    ["residential", "urban_village", "commercial", "industrial", "office", "public", "mixed"]
+)
 STATUSES = np.array(["active", "suspended", "deregistered"])
 
 
@@ -26,26 +28,41 @@ class SourceSpec:
     entity_kind: str
     key: str  # the column holding the entity key
     fields: tuple[str, ...]  # payload fields, the key included
-    verifies: tuple[str, ...]  # fields where this department is NOT authoritative: disagreements are planted here
+    verifies: tuple[
+        str, ...
+    ]  # fields where this department is NOT authoritative: disagreements are planted here
 
 
 # The authoritative department of each attribute is the one listing it without verifying it.
 SOURCE_SPECS = (
-    SourceSpec("police", "person", "id_number", ("id_number", "name", "sex", "birth_date", "building_code",
-                                                 "room_no"), ("building_code_room",)),
+    SourceSpec(
+        "police",
+        "person",
+        "id_number",
+        ("id_number", "name", "sex", "birth_date", "building_code", "room_no"),
+        ("building_code_room",),
+    ),
     SourceSpec("social_security", "person", "id_number", ("id_number", "name", "phone"), ("name", "phone")),
-    SourceSpec("grid", "residence", "id_number", ("id_number", "name", "phone", "building_code", "room_no"),
-               ("name",)),
+    SourceSpec(
+        "grid",
+        "residence",
+        "id_number",
+        ("id_number", "name", "phone", "building_code", "room_no"),
+        ("name",),
+    ),
     SourceSpec("market", "enterprise", "credit_code", ("credit_code", "name", "status", "building_code"), ()),
-    SourceSpec("industry", "enterprise", "credit_code", ("credit_code", "name", "status"), ("name", "status")),
+    SourceSpec(
+        "industry", "enterprise", "credit_code", ("credit_code", "name", "status"), ("name", "status")
+    ),
     SourceSpec("housing", "building", "code", ("code", "floors", "use", "built_year"), ()),
     SourceSpec("urban_management", "building", "code", ("code", "floors", "use"), ("floors", "use")),
 )
 SOCIAL_SECURITY_COVERAGE = 0.6  # share of people with a social-security record
 
 
-def source_records(spec: SourceSpec, truth: pd.DataFrame, rate: float,
-                   rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+def source_records(
+    spec: SourceSpec, truth: pd.DataFrame, rate: float, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(records, planted): `truth` has one row per entity with every field of `spec`."""
     values = truth[list(spec.fields)].copy()
     planted = pd.DataFrame(columns=["department", "entity_kind", "entity_key", "attribute"])
@@ -55,18 +72,22 @@ def source_records(spec: SourceSpec, truth: pd.DataFrame, rate: float,
         for name in spec.verifies:
             rows = hit[attribute == name]
             _perturb(values, name, rows, rng)
-        planted = pd.DataFrame({
+        planted = pd.DataFrame(
+            {
+                "department": spec.department,
+                "entity_kind": spec.entity_kind,
+                "entity_key": values[spec.key].to_numpy()[hit],
+                "attribute": np.where(attribute == "building_code_room", "room_no", attribute),
+            }
+        )
+    records = pd.DataFrame(
+        {
             "department": spec.department,
             "entity_kind": spec.entity_kind,
-            "entity_key": values[spec.key].to_numpy()[hit],
-            "attribute": np.where(attribute == "building_code_room", "room_no", attribute),
-        })
-    records = pd.DataFrame({
-        "department": spec.department,
-        "entity_kind": spec.entity_kind,
-        "entity_key": values[spec.key],
-        "payload": json_objects(values),
-    })
+            "entity_key": values[spec.key],
+            "payload": json_objects(values),
+        }
+    )
     return records, planted
 
 
@@ -84,8 +105,9 @@ def _perturb(values: pd.DataFrame, attribute: str, rows: np.ndarray, rng: np.ran
     elif attribute == "phone":
         phones = values.loc[index, "phone"].to_numpy(dtype=object)
         tail = (np.array([int(p[-4:]) for p in phones]) + rng.integers(1, 9999, len(rows))) % 10000
-        values.loc[index, "phone"] = np.array([p[:-4] for p in phones], dtype=object) + pd.Series(tail).map(
-            "{:04d}".format).to_numpy()
+        values.loc[index, "phone"] = (
+            np.array([p[:-4] for p in phones], dtype=object) + pd.Series(tail).map("{:04d}".format).to_numpy()
+        )
     elif attribute == "building_code_room":
         rooms = values.loc[index, "room_no"].astype(int).to_numpy()
         values.loc[index, "room_no"] = (rooms + 100).astype(str)  # one floor up: a typical registry slip
@@ -100,9 +122,10 @@ def _perturb(values: pd.DataFrame, attribute: str, rows: np.ndarray, rng: np.ran
         values.loc[index, "floors"] = floors + delta
     elif attribute == "use":
         current = values.loc[index, "use"].to_numpy()
-        position = np.array([int(np.flatnonzero(BUILDING_USES == u)[0]) for u in current])
-        values.loc[index, "use"] = BUILDING_USES[(position + rng.integers(1, len(BUILDING_USES), len(rows)))
-                                                 % len(BUILDING_USES)]
+        position = np.array([int(np.flatnonzero(u == BUILDING_USES)[0]) for u in current])
+        values.loc[index, "use"] = BUILDING_USES[
+            (position + rng.integers(1, len(BUILDING_USES), len(rows))) % len(BUILDING_USES)
+        ]
     else:
         raise ValueError(f"no way to plant a disagreement on {attribute!r}")
 
