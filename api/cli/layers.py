@@ -1,0 +1,184 @@
+"""``onemap layer add|list|grant|style|download``: departments' own layers from the command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import cast
+
+import psycopg
+import typer
+
+from spatial.database import database_url
+
+layer_app = typer.Typer(help="Departments' own layers: upload files, style, grant, download.")
+
+
+@layer_app.command("add")
+def add(
+    file: Path = typer.Argument(  # noqa: B008
+        ...,
+        exists=True,
+        dir_okay=False,
+        help="GeoPackage, .zip shapefile, GeoJSON, KML, FlatGeobuf, CSV or .xlsx",
+    ),
+    department: str = typer.Option(..., help="The owner department (e.g. water, housing)."),
+    id: str | None = typer.Option(None, "--id", help="Layer id (default: from the file name)."),
+    title: str | None = typer.Option(None, help="Title (any text; default: the file name)."),
+    description: str = typer.Option(""),
+    sensitivity: str = typer.Option("internal", help="public, internal or restricted."),
+    update_schedule: str | None = typer.Option(None, help="e.g. monthly"),
+    lineage: str | None = typer.Option(None, help="Where the data comes from."),
+    crs: str | None = typer.Option(None, help="EPSG:xxxx, GCJ02 or BD09 (overrides the file's)."),
+    encoding: str | None = typer.Option(
+        None, help="Text encoding of a shapefile/CSV (detected when omitted)."
+    ),
+    layer: str | None = typer.Option(None, help="Layer, sheet or dataset inside the file."),
+    x: str | None = typer.Option(None, help="Column of x / longitude (CSV, .xlsx)."),
+    y: str | None = typer.Option(None, help="Column of y / latitude (CSV, .xlsx)."),
+    address: str | None = typer.Option(None, help="Column of standard addresses to locate rows by building."),
+    split_mixed: bool = typer.Option(False, help="One layer per geometry kind when the file mixes them."),
+    allow_outside_china: bool = typer.Option(False, help="Accept data outside China."),
+) -> None:
+    """Upload FILE as a new layer of DEPARTMENT (one transaction: all or nothing), with progress."""
+    from tqdm import tqdm
+
+    from layers.access import Principal
+    from layers.uploads import UploadRequest, upload_layer
+    from spatial.ingest import IngestOptions, layer_id_from_filename
+
+    layer_id = id or layer_id_from_filename(file.name)
+    options = IngestOptions(
+        layer=layer,
+        crs=crs,
+        encoding=encoding,
+        x=x,
+        y=y,
+        address=address,
+        split_mixed=split_mixed,
+        allow_outside_china=allow_outside_china,
+    )
+    request = UploadRequest(
+        layer_id, title or file.stem, department, description, sensitivity, update_schedule, lineage, options
+    )
+    who = Principal("admin", actor="cli")
+    with tqdm(unit=" features", desc=f"uploading {file.name}") as bar:
+
+        def progress(done: int, total: int | None) -> None:
+            if total and bar.total != total:
+                bar.total = total
+            bar.update(done - bar.n)
+
+        result = upload_layer(database_url(), file, file.name, request, who, progress)
+    report = result.report
+    for created, table in zip(result.layers, report.tables, strict=True):
+        typer.echo(
+            f"layer {created.id}: {table.rows:,} {table.geometry_type.lower()} features in "
+            f"onemap.{table.table} (from {report.format}, CRS {report.source_crs}"
+            + (f", encoding {report.encoding}" if report.encoding else "")
+            + ")"
+        )
+    if report.repaired:
+        typer.echo(f"repaired {report.repaired} invalid geometries (rows {report.repaired_rows[:20]})")
+    if report.dropped_empty:
+        typer.echo(f"left out {report.dropped_empty} rows without geometry (rows {report.dropped_rows[:20]})")
+    if report.unmatched:
+        typer.echo(
+            f"{report.unmatched} rows matched no building address: "
+            + "; ".join(f"row {r['row']}: {r['address']}" for r in report.unmatched_rows[:20])
+        )
+    for note in report.notes:
+        typer.echo(f"note: {note}")
+
+
+@layer_app.command("list")
+def list_layers() -> None:
+    """Layers in the catalog, with owner and sensitivity."""
+    from layers.catalog import list_layers as catalog_layers
+    from spatial.database import engine_for
+
+    with engine_for(database_url()).connect() as conn:
+        for lyr in catalog_layers(conn):
+            typer.echo(f"{lyr.id:32} {lyr.kind:7} {lyr.owner_department:17} {lyr.sensitivity:10} {lyr.title}")
+
+
+@layer_app.command("grant")
+def grant(
+    layer_id: str,
+    readers: str | None = typer.Option(None, help="Comma-separated departments that may read."),
+    editors: str | None = typer.Option(None, help="Comma-separated departments that may edit."),
+) -> None:
+    """Grant other departments read or edit access to a layer."""
+    from layers.access import Principal
+    from layers.catalog import get_layer
+    from layers.uploads import set_grants
+    from spatial.database import engine_for
+
+    def split(value: str | None) -> list[str] | None:
+        return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
+
+    with engine_for(database_url()).begin() as conn:
+        layer = get_layer(conn, layer_id)
+        updated = set_grants(
+            cast(psycopg.Connection, conn.connection.driver_connection),
+            layer,
+            Principal("admin", actor="cli"),
+            split(readers),
+            split(editors),
+        )
+    typer.echo(f"{updated.id}: readers {list(updated.readers)}, editors {list(updated.editors)}")
+
+
+@layer_app.command("style")
+def style(
+    layer_id: str,
+    spec: str = typer.Argument(
+        ..., help='e.g. \'{"field": "height", "method": "natural_breaks", "k": 5, "ramp": "YlOrRd"}\''
+    ),
+) -> None:
+    """Classify a field of a layer into a thematic style and print its legend."""
+    from layers.catalog import get_layer
+    from layers.thematic import build_style, store_style
+    from spatial.database import engine_for
+
+    with engine_for(database_url()).begin() as conn:
+        layer = get_layer(conn, layer_id)
+        raw = conn.connection.driver_connection
+        built = build_style(raw, layer, json.loads(spec))  # type: ignore[arg-type]
+        store_style(raw, layer, built)  # type: ignore[arg-type]
+    for item in built.legend(layer.title)["items"]:
+        typer.echo(f"{item['color']}  {item['label']}")
+
+
+@layer_app.command("download")
+def download(
+    layer_id: str,
+    output: Path = typer.Option(..., "-o", help="Output file (.gpkg, .geojson, .csv)."),  # noqa: B008
+    as_of: str | None = typer.Option(None, "--as-of", help="Date/time (Beijing time when bare)."),
+) -> None:
+    """Write a layer (as of a date) to a GeoPackage, GeoJSON or CSV file."""
+    import shutil
+
+    from api.routers.layers import _parse_datetime
+    from layers.access import Principal
+    from layers.catalog import get_layer
+    from layers.downloads import download as write
+    from spatial.database import engine_for
+
+    fmt = output.suffix.lower().lstrip(".")
+    with engine_for(database_url()).begin() as conn:
+        layer = get_layer(conn, layer_id)
+        result = write(
+            cast(psycopg.Connection, conn.connection.driver_connection),
+            layer,
+            Principal("admin", actor="cli"),
+            fmt,
+            _parse_datetime(as_of),
+        )
+    shutil.move(result.path, output)
+    shutil.rmtree(result.path.parent, ignore_errors=True)
+    typer.echo(f"{result.rows:,} features -> {output}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(layer_app, name="layer")

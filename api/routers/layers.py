@@ -1,0 +1,234 @@
+"""Departments' own layers: upload, thematic style and legend, downloads, versions and restore, grants.
+
+POST   /layers                                   upload a file (multipart) as a new layer
+DELETE /layers/{id}                              remove an uploaded layer
+GET    /collections/{id}/legend                  the legend (json or html)
+GET    /collections/{id}/style                   the thematic style object (+ MapLibre layers)
+PUT    /collections/{id}/style                   classify a field: {field, method, k, ramp, breaks}
+GET    /collections/{id}/download?f=&datetime=   GeoPackage, GeoJSON or CSV, optionally as of a date
+GET    /collections/{id}/versions                the layer's edits; POST .../versions/restore?datetime=
+GET    /collections/{id}/items/{fid}/versions    a feature's versions; POST .../versions/{n}/restore
+PUT    /collections/{id}/grants                  {readers: [...], editors: [...]}
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Body, Depends, File, Form, Query, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.background import BackgroundTask
+
+from api.deps import get_principal
+from layers import downloads, thematic, uploads, versions
+from layers.access import Principal
+from layers.catalog import Layer, get_layer
+from layers.errors import InvalidLayer, LayerForbidden
+from spatial.database import database_url, engine_for
+from spatial.ingest import IngestOptions, UploadTooLarge, get_ingest_settings
+
+Who = Annotated[Principal, Depends(get_principal)]
+router = APIRouter(tags=["Department layers"])
+COPY_BLOCK = 1024 * 1024
+
+
+@contextmanager
+def _session(layer_id: str, who: Principal) -> Iterator[tuple[Layer, psycopg.Connection]]:
+    """The layer (if `who` may read it) and a psycopg connection in one transaction."""
+    with engine_for(database_url()).begin() as conn:
+        layer = get_layer(conn, layer_id, who)
+        raw: psycopg.Connection = conn.connection.driver_connection  # type: ignore[assignment]
+        yield layer, raw
+
+
+def _parse_datetime(value: str | None) -> datetime | None:
+    if value is None or value in ("", ".."):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidLayer(
+            f"datetime must be an RFC 3339 date or time, e.g. 2024-05-01T00:00:00Z: {value!r}"
+        ) from None
+    if parsed.tzinfo is None:  # a bare date or local time means Beijing time
+        from zoneinfo import ZoneInfo
+
+        parsed = parsed.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+    return parsed.astimezone(UTC)
+
+
+def _save(upload: UploadFile, into: Path) -> Path:
+    limit = get_ingest_settings().max_upload_bytes
+    target = into / "upload.bin"
+    written = 0
+    with target.open("wb") as out:
+        while block := upload.file.read(COPY_BLOCK):
+            written += len(block)
+            if written > limit:
+                raise UploadTooLarge(
+                    f"the file is larger than the limit of {limit:,} bytes: split it, or ask an "
+                    "administrator (ONEMAP_INGEST_MAX_UPLOAD_BYTES)"
+                )
+            out.write(block)
+    return target
+
+
+@router.post("/layers", status_code=201, summary="Upload a file as a new department layer")
+def upload(
+    who: Who,
+    file: Annotated[
+        UploadFile, File(description="GeoPackage, zipped Shapefile, GeoJSON, KML, FlatGeobuf, CSV or .xlsx")
+    ],
+    id: Annotated[str, Form(description="layer id: lower-case letters, digits, _")],
+    title: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+    department: Annotated[str | None, Form(description="owner (admins only; else your key's)")] = None,
+    sensitivity: Annotated[str, Form()] = "internal",
+    update_schedule: Annotated[str | None, Form()] = None,
+    lineage: Annotated[str | None, Form()] = None,
+    crs: Annotated[str | None, Form(description="EPSG:xxxx, GCJ02, BD09; overrides the file")] = None,
+    encoding: Annotated[str | None, Form(description="e.g. GBK; detected when omitted")] = None,
+    layer: Annotated[str | None, Form(description="layer/sheet/dataset inside the file")] = None,
+    x: Annotated[str | None, Form()] = None,
+    y: Annotated[str | None, Form()] = None,
+    address: Annotated[str | None, Form()] = None,
+    split_mixed: Annotated[bool, Form()] = False,
+    allow_outside_china: Annotated[bool, Form()] = False,
+) -> dict[str, Any]:
+    uploads.owner_for(who, department)  # refuse before reading a byte
+    options = IngestOptions(
+        layer=layer,
+        crs=crs,
+        encoding=encoding,
+        x=x,
+        y=y,
+        address=address,
+        split_mixed=split_mixed,
+        allow_outside_china=allow_outside_china,
+    )
+    request = uploads.UploadRequest(
+        id, title, department, description, sensitivity, update_schedule, lineage, options
+    )
+    with tempfile.TemporaryDirectory(prefix="onemap-post-") as folder:
+        path = _save(file, Path(folder))
+        result = uploads.upload_layer(database_url(), path, file.filename or "upload", request, who)
+    return result.as_dict()
+
+
+@router.delete("/layers/{layer_id}", status_code=204, summary="Delete an uploaded layer")
+def delete(layer_id: str, who: Who) -> None:
+    with _session(layer_id, who) as (layer, conn):
+        uploads.delete_layer(conn, layer, who)
+
+
+@router.get("/collections/{layer_id}/legend", summary="The layer's legend")
+def legend(layer_id: str, who: Who, f: str = Query("json", pattern="^(json|html)$")) -> Any:
+    with _session(layer_id, who) as (layer, conn):
+        style = thematic.resolve_style(conn, layer)
+    if f == "html":
+        return HTMLResponse(style.legend_html(layer.title))
+    return style.legend(layer.title)
+
+
+def _style_document(layer: Layer, style: thematic.ThematicStyle) -> dict[str, Any]:
+    return {
+        "layer": layer.id,
+        "style": style.to_dict(),
+        "legend": style.legend(layer.title),
+        "maplibre": style.maplibre_layers(layer.id, layer.id, layer.id),
+    }
+
+
+@router.get("/collections/{layer_id}/style", summary="The layer's thematic style object")
+def get_style(layer_id: str, who: Who) -> dict[str, Any]:
+    with _session(layer_id, who) as (layer, conn):
+        return _style_document(layer, thematic.resolve_style(conn, layer))
+
+
+@router.put("/collections/{layer_id}/style", summary="Classify a field into a thematic style")
+def put_style(layer_id: str, who: Who, spec: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    with _session(layer_id, who) as (layer, conn):
+        if not (
+            who.role == "admin"
+            or (who.role == "department_editor" and who.department == layer.owner_department)
+        ):
+            raise LayerForbidden(
+                f"only the owner department ({layer.owner_department}) or an administrator may "
+                f"restyle layer {layer.id!r}"
+            )
+        style = thematic.build_style(conn, layer, spec)
+        thematic.store_style(conn, layer, style)
+        return _style_document(layer, style)
+
+
+@router.get("/collections/{layer_id}/download", summary="Download as GeoPackage, GeoJSON or CSV")
+def download(
+    layer_id: str,
+    who: Who,
+    f: str = Query("gpkg", description="gpkg | geojson | csv"),
+    datetime_: Annotated[str | None, Query(alias="datetime", description="as of this instant")] = None,
+) -> FileResponse:
+    as_of = _parse_datetime(datetime_)
+    with _session(layer_id, who) as (layer, conn):
+        result = downloads.download(conn, layer, who, f, as_of)
+    folder = result.path.parent
+    return FileResponse(
+        result.path,
+        media_type=result.media_type,
+        filename=result.filename,
+        headers={"OneMap-Rows": str(result.rows)},
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
+
+
+@router.get("/collections/{layer_id}/versions", summary="The layer's edits, newest first")
+def layer_versions(layer_id: str, who: Who) -> dict[str, Any]:
+    with _session(layer_id, who) as (layer, conn):
+        return {"layer": layer.id, "changes": versions.layer_changes(conn, layer)}
+
+
+@router.post("/collections/{layer_id}/versions/restore", summary="Restore the whole layer as of a date")
+def restore_layer(
+    layer_id: str, who: Who, datetime_: Annotated[str, Query(alias="datetime")]
+) -> dict[str, Any]:
+    as_of = _parse_datetime(datetime_)
+    if as_of is None:
+        raise InvalidLayer("datetime= is required: the instant to restore the layer to")
+    with _session(layer_id, who) as (layer, conn):
+        return {
+            "layer": layer.id,
+            "as_of": as_of.isoformat(),
+            **versions.restore_layer(conn, layer, as_of, who),
+        }
+
+
+@router.get("/collections/{layer_id}/items/{fid}/versions", summary="A feature's versions")
+def feature_versions(layer_id: str, fid: str, who: Who) -> dict[str, Any]:
+    with _session(layer_id, who) as (layer, conn):
+        return {"layer": layer.id, "id": fid, "versions": versions.feature_versions(conn, layer, _fid(fid))}
+
+
+@router.post("/collections/{layer_id}/items/{fid}/versions/{version}/restore", summary="Restore a version")
+def restore_feature(layer_id: str, fid: str, version: int, who: Who) -> dict[str, Any]:
+    with _session(layer_id, who) as (layer, conn):
+        return versions.restore_version(conn, layer, _fid(fid), version, who)
+
+
+def _fid(value: str) -> Any:
+    return int(value) if value.isdigit() else value
+
+
+@router.put("/collections/{layer_id}/grants", summary="Departments granted read / edit access")
+def put_grants(
+    layer_id: str, who: Who, grants: Annotated[dict[str, list[str] | None], Body()]
+) -> dict[str, Any]:
+    with _session(layer_id, who) as (layer, conn):
+        updated = uploads.set_grants(conn, layer, who, grants.get("readers"), grants.get("editors"))
+    return {"layer": updated.id, "readers": list(updated.readers), "editors": list(updated.editors)}
