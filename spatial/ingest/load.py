@@ -8,7 +8,6 @@ mixed geometry families are refused, or split into one table per family when ask
 
 from __future__ import annotations
 
-import io
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from spatial.ingest.geometry import (
 )
 from spatial.ingest.names import sanitise_all
 from spatial.ingest.settings import IngestSettings, get_ingest_settings
+from spatial.loading import copy_columns, ewkb_hex
 from spatial.schema import SCHEMA
 
 Progress = Callable[[int, int | None], None]
@@ -138,18 +138,11 @@ class _Writer:
         )
 
     def copy(self, ids: np.ndarray, attributes: pd.DataFrame, geoms: np.ndarray | None) -> None:
-        frame = attributes[self.columns].copy() if self.columns else pd.DataFrame(index=attributes.index)
-        frame.columns = [f.name for f in self.fields]
-        frame.insert(0, "id", ids)
+        columns: dict[str, Any] = {"id": ids}
+        columns.update({f.name: attributes[f.title] for f in self.fields})
         if geoms is not None:
-            frame["geom"] = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
-        buffer = io.StringIO()
-        frame.to_csv(buffer, index=False, header=False)
-        statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-            sql.Identifier(SCHEMA, self.table), sql.SQL(", ").join(sql.Identifier(c) for c in frame.columns)
-        )
-        with self.conn.cursor().copy(statement) as copy:
-            copy.write(buffer.getvalue())
+            columns["geom"] = ewkb_hex(geoms)
+        copy_columns(self.conn, self.table, columns)
 
 
 def _declared_column_type(source: sources.Source, options: IngestOptions) -> tuple[str, str | None]:
