@@ -1,0 +1,175 @@
+"""The one-map viewer in headless Debian Chromium, with no network, against a real uvicorn on the test
+database: no console errors, no failed requests, vector tiles drawn, a layer toggled, the time slider moved
+(tiles asked
+again with datetime=), a building clicked and its masked file read."""
+
+from __future__ import annotations
+
+import re
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+import sqlalchemy as sa
+
+from spatial.database import engine_for
+from tests.browser import Page, chromium, chromium_available, platform_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Non-transparent pixels drawn by a vector layer's canvas tiles.
+DRAWN = """(function (id) {
+  var e = onemap.entries.find(function (x) { return x.id === id; });
+  var n = 0;
+  Object.values(e.layer._tiles || {}).forEach(function (t) {
+    var c = t.el && (t.el.tagName === 'CANVAS' ? t.el : t.el.querySelector('canvas'));
+    if (!c || !c.width) return;
+    var d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    for (var i = 3; i < d.length; i += 16) if (d[i] > 0) n++;
+  });
+  return n;
+})(%r)"""
+
+
+@pytest.fixture(scope="module")
+def planner_key(database_url: str) -> str:
+    from api.auth import create_key
+
+    with engine_for(database_url).begin() as conn:
+        return create_key(conn, "browser planner", "planner").key
+
+
+@pytest.fixture(scope="module")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with platform_server(database_url, tmp_path_factory.mktemp("viewer-server")) as base:
+        # The DEM's COG is made on first use: make it before the pages ask for hillshade tiles all at once.
+        with engine_for(database_url).connect() as conn:
+            dem = conn.execute(sa.text("SELECT id FROM onemap.layer WHERE kind = 'raster' LIMIT 1")).scalar()
+        if dem:
+            url = f"{base}/collections/{dem}/tiles/WebMercatorQuad/12/3346/1782?style=hillshade"
+            with urllib.request.urlopen(url, timeout=60):
+                pass
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Callable[[], Page]]:
+    # CI installs Debian's chromium: its absence is a failure, never a skip.
+    assert chromium_available(), "Debian's chromium is needed at /usr/bin/chromium (apt-get install chromium)"
+    with chromium() as new_page:
+        yield new_page
+
+
+def open_map(new_page: Callable[[], Page], url: str) -> Page:
+    page = new_page()
+    page.goto(url)
+    page.wait_until("document.documentElement.getAttribute('data-onemap-ready') === '1'", 60)
+    page.pump(1.0)
+    return page
+
+
+def assert_clean(page: Page) -> None:
+    assert page.console_errors() == []
+    assert page.failed_requests() == []
+    outside = [u for u in page.requests().values() if not u.startswith(("http://127.0.0.1", "data:"))]
+    assert outside == []
+
+
+def test_one_map_draws_toggles_and_moves_in_time(browser: Callable[[], Page], server: str,
+                                                 planner_key: str, tmp_path: Path) -> None:
+    page = open_map(browser, f"{server}/map?api_key={planner_key}")
+    assert_clean(page)
+    page.screenshot(tmp_path / "map.png")
+    assert page.wait_until(DRAWN % "buildings", 20) > 100  # vector tiles drawn on canvas
+    assert page.wait_until(DRAWN % "streets", 20) > 50
+    groups = page.evaluate(
+        "Array.from(document.querySelectorAll('.om-group legend')).map(l => l.textContent)")
+    assert "住建 Housing" in groups and "网格 Grid management" in groups
+    assert page.evaluate("document.querySelectorAll('.om-legend-layer').length") >= 3
+
+    # toggle the buildings off and on through the switcher
+    box = "document.querySelector('input[data-layer=buildings]')"
+    page.evaluate(f"{box}.click()")
+    assert page.evaluate("onemap.map.hasLayer(onemap.entries.find(e => e.id === 'buildings').layer)") is False
+    assert page.evaluate("!document.querySelector('.om-legend-layer[data-layer=buildings]')")
+    page.evaluate(f"{box}.click()")
+    assert page.evaluate("onemap.map.hasLayer(onemap.entries.find(e => e.id === 'buildings').layer)") is True
+
+    # move the time slider back a year: every temporal layer asks for its tiles again with datetime=
+    page.events.clear()
+    page.evaluate("""(function () { var s = onemap.slider.input; s.value = s.max - 12;
+                     s.dispatchEvent(new Event('change')); })()""")
+    page.wait_until("onemap.datetime !== null", 5)
+    page.pump(3.0)
+    asked = [u for u in page.requests().values() if "datetime=" in u]
+    assert any("/collections/buildings/tiles/" in u for u in asked), asked[:5]
+    assert any("/map/heat" in u for u in asked)
+    if tiles_support_datetime(server):
+        assert_clean(page)
+    else:  # the tile server answers 400 to datetime= until it supports it: only those requests may fail
+        assert [u for u in page.failed_requests() if "datetime=" not in u] == []
+        assert [e for e in page.console_errors() if "datetime=" not in e and "status of 400" not in e] == []
+
+
+def tiles_support_datetime(server: str) -> bool:
+    url = f"{server}/collections/buildings/tiles/WebMercatorQuad/12/3346/1782?datetime=2025-01-01T00:00:00Z"
+    try:
+        with urllib.request.urlopen(url, timeout=30):
+            return True
+    except urllib.error.HTTPError as exc:
+        return exc.code != 400
+
+
+def _building_inside(db: psycopg.Connection) -> tuple[str, float, float]:
+    row = db.execute("""
+        SELECT b.code, ST_X(p), ST_Y(p) FROM onemap.building b, ST_PointOnSurface(b.geom) p
+        WHERE EXISTS (SELECT 1 FROM onemap.house_unit h JOIN onemap.residence r ON r.house_unit_id = h.id
+                      WHERE h.building_id = b.id)
+        ORDER BY ST_Area(b.geom) DESC LIMIT 1""").fetchone()
+    assert row is not None
+    return str(row[0]), float(row[1]), float(row[2])
+
+
+def test_click_a_building_reads_its_masked_file(browser: Callable[[], Page], server: str, planner_key: str,
+                                                db: psycopg.Connection) -> None:
+    code, lon, lat = _building_inside(db)
+    names = [r[0] for r in db.execute("""
+        SELECT p.name FROM onemap.person p JOIN onemap.residence r ON r.person_id = p.id
+        JOIN onemap.house_unit h ON h.id = r.house_unit_id JOIN onemap.building b ON b.id = h.building_id
+        WHERE b.code = %s""", (code,))]
+    page = open_map(browser, f"{server}/map?api_key={planner_key}")
+    page.evaluate(f"onemap.map.setView([{lat}, {lon}], 18, {{animate: false}}), 0")
+    page.wait_until(DRAWN % "buildings", 30)
+    page.pump(1.5)
+    point = page.evaluate(f"(function () {{ var p = onemap.map.latLngToContainerPoint([{lat}, {lon}]);"
+                          f" var r = onemap.map.getContainer().getBoundingClientRect();"
+                          f" return [p.x + r.left, p.y + r.top]; }})()")
+    page.click(point[0], point[1])
+    archive = f"document.querySelector('.om-archive[data-building=\"{code}\"]')"
+    text = page.wait_until(f"({archive} || {{}}).innerText", 20)
+    assert code in text or "一楼一档" in text
+    assert "*" in text, "a planner's building file shows masked personal data"
+    for name in names:
+        assert len(name) < 2 or name not in text, "an unmasked resident name reached a planner"
+    assert_clean(page)
+
+
+def test_focused_views(browser: Callable[[], Page], server: str, planner_key: str,
+                       db: psycopg.Connection) -> None:
+    code, _, _ = _building_inside(db)
+    page = open_map(browser, f"{server}/map/buildings/{code}?api_key={planner_key}")
+    popup = page.wait_until("(document.querySelector('.leaflet-popup-content') || {}).innerHTML", 20)
+    assert f'data-building="{code}"' in popup, popup
+    assert_clean(page)
+    grid = db.execute("SELECT grid_code FROM onemap.building WHERE code = %s", (code,)).fetchone()
+    assert grid is not None
+    page = open_map(browser, f"{server}/map/grids/{grid[0]}?api_key={planner_key}")
+    assert page.wait_until(DRAWN % "buildings", 20) > 0
+    assert grid[0] in page.evaluate("document.querySelector('.om-panel').innerText")
+    assert any(re.search(r"filter=grid_code", u) for u in page.requests().values())
+    assert_clean(page)
+    page = open_map(browser, f"{server}/map/layers/events?api_key={planner_key}")
+    assert_clean(page)
