@@ -115,6 +115,33 @@ async def create(
     )
 
 
+async def _change(
+    conn: AsyncConnection[Any],
+    who: Principal,
+    layer: Layer,
+    feature_id: str,
+    feature: dict[str, Any],
+    content_crs: str | None,
+    replace: bool,
+) -> Response:
+    """PUT (replace: properties not given become NULL) and PATCH (only what is given changes)."""
+    require_editor(layer, who)
+    properties, geometry = feature_parts(feature if replace else {"type": "Feature", **feature})
+    params = Params()
+    statement = update_feature(
+        layer,
+        feature_id,
+        properties,
+        geometry,
+        params,
+        replace=replace,
+        multi=await is_multi(conn, layer),
+        crs=_crs(content_crs),
+    )
+    await write(conn, who, layer, "replace" if replace else "update", params, statement, feature_id)
+    return Response(status_code=204)
+
+
 @router.put("/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Replace a feature")
 async def replace(
     conn: Conn,
@@ -124,21 +151,7 @@ async def replace(
     feature: FeatureBody,
     content_crs: ContentCrs = None,
 ) -> Response:
-    require_editor(layer, who)
-    properties, geometry = feature_parts(feature)
-    params = Params()
-    statement = update_feature(
-        layer,
-        feature_id,
-        properties,
-        geometry,
-        params,
-        replace=True,
-        multi=await is_multi(conn, layer),
-        crs=_crs(content_crs),
-    )
-    await write(conn, who, layer, "replace", params, statement, feature_id)
-    return Response(status_code=204)
+    return await _change(conn, who, layer, feature_id, feature, content_crs, replace=True)
 
 
 @router.patch("/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Update a feature")
@@ -150,21 +163,7 @@ async def update(
     feature: FeatureBody,
     content_crs: ContentCrs = None,
 ) -> Response:
-    require_editor(layer, who)
-    properties, geometry = feature_parts({"type": "Feature", **feature})
-    params = Params()
-    statement = update_feature(
-        layer,
-        feature_id,
-        properties,
-        geometry,
-        params,
-        replace=False,
-        multi=await is_multi(conn, layer),
-        crs=_crs(content_crs),
-    )
-    await write(conn, who, layer, "update", params, statement, feature_id)
-    return Response(status_code=204)
+    return await _change(conn, who, layer, feature_id, feature, content_crs, replace=False)
 
 
 @router.delete("/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Delete a feature")
