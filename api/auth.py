@@ -60,7 +60,7 @@ KEY_LOOKUP = (
 )
 
 
-def principal_from_row(row: Mapping[str, Any] | None) -> Principal:
+def principal_from_row(row: Mapping[Any, Any] | None) -> Principal:
     """The principal of a looked-up key row (``KEY_LOOKUP``); None means the key is unknown."""
     if row is None:
         raise Unauthorized("unknown API key: ask an administrator for a key (onemap keys create)")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import Depends, Header, Query, Request
 
 from api.auth import KEY_LOOKUP, hash_key, principal_from_row
 from api.db import get_pool
 from api.errors import Forbidden
+from api.execute import fetch_one
 from layers.access import PUBLIC, Principal
 
 
@@ -19,12 +22,11 @@ async def get_principal(
     if not key:
         return PUBLIC
     async with get_pool(request).connection() as conn:
-        cursor = await conn.execute(KEY_LOOKUP, {"hash": hash_key(key)})
-        row = await cursor.fetchone()
+        row = await fetch_one(conn, KEY_LOOKUP, {"hash": hash_key(key)})
     return principal_from_row(row)
 
 
-def require_role(*roles: str):  # type: ignore[no-untyped-def]
+def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:
     """A dependency that lets only the given roles through."""
 
     async def check(who: Principal = Depends(get_principal)) -> Principal:

@@ -274,13 +274,13 @@ class LocalCluster:
         if self.run_as:
             shutil.chown(path, self.run_as, self.run_as)
 
-    def _read_state(self) -> dict[str, object]:
+    def _read_state(self) -> dict[str, int]:
         if not self.state_file.exists():
             return {}
-        loaded: dict[str, object] = json.loads(self.state_file.read_text())
+        loaded: dict[str, int] = json.loads(self.state_file.read_text())
         return loaded
 
-    def _write_state(self, state: dict[str, object]) -> None:
+    def _write_state(self, state: dict[str, int]) -> None:
         self.state_file.write_text(json.dumps(state))
 
 

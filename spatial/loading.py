@@ -20,6 +20,7 @@ import shapely
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from psycopg import sql
+from sqlalchemy.dialects import postgresql
 from tqdm import tqdm
 
 from spatial.database import libpq_url
@@ -149,7 +150,7 @@ def _restore_constraints_and_indexes(conn: psycopg.Connection) -> None:
     indexes = {
         row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [SCHEMA])
     }
-    dialect = sa.dialects.postgresql.dialect()  # type: ignore[attr-defined]
+    dialect = postgresql.dialect()
     for item in _secondary_indexes():
         if isinstance(item, sa.UniqueConstraint) and item.name not in constraints:
             conn.execute(str(sa.schema.AddConstraint(item).compile(dialect=dialect)))
@@ -182,7 +183,9 @@ def _reset_sequences(conn: psycopg.Connection) -> None:
 def copy_frame(conn: psycopg.Connection, table_name: str, frame: pd.DataFrame) -> None:
     """COPY the columns of `frame` that the declared table has; geometries go as hex EWKB."""
     table = metadata.tables[f"{SCHEMA}.{table_name}"]
-    columns = [c for c in table.columns if c.name in frame.columns or (c.name == "geom" and "geometry" in frame)]
+    columns = [
+        c for c in table.columns if c.name in frame.columns or (c.name == "geom" and "geometry" in frame)
+    ]
     for start in range(0, len(frame), COPY_BATCH_ROWS):
         batch = frame.iloc[start : start + COPY_BATCH_ROWS]
         copy_columns(conn, table_name, {c.name: _column_values(batch, c) for c in columns})
@@ -196,7 +199,9 @@ def copy_columns(conn: psycopg.Connection, table_name: str, columns: Mapping[str
     statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
         sql.Identifier(SCHEMA, table_name), sql.SQL(", ").join(sql.Identifier(name) for name in columns)
     )
-    arrays = {name: v if isinstance(v, pa.Array) else pa.array(v, from_pandas=True) for name, v in columns.items()}
+    arrays = {
+        name: v if isinstance(v, pa.Array) else pa.array(v, from_pandas=True) for name, v in columns.items()
+    }
     buffer = io.BytesIO()
     pa_csv.write_csv(pa.table(arrays), buffer, pa_csv.WriteOptions(include_header=False))
     with conn.cursor().copy(statement) as copy:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.db import get_pool
+from api.execute import fetch_one
 
 router = APIRouter(tags=["health"])
 
@@ -17,8 +18,7 @@ async def health(request: Request) -> JSONResponse:
     body: dict[str, Any] = {"status": "ok"}
     try:
         async with get_pool(request).connection(timeout=5) as conn:
-            cursor = await conn.execute("SELECT postgis_lib_version() AS postgis")
-            row = await cursor.fetchone()
+            row = await fetch_one(conn, "SELECT postgis_lib_version() AS postgis")
         body["database"] = "ok"
         body["postgis"] = row["postgis"] if row else None
         return JSONResponse(body)

@@ -59,7 +59,7 @@ def _partition(parent: BaseGeometry, parts: int, rng: np.random.Generator) -> li
     ordered = []
     for seed in seeds:  # voronoi_polygons does not keep the seed order
         point = shapely.Point(seed)
-        ordered.append(next(cell for cell in cells.geoms if cell.contains(point)))
+        ordered.append(next(cell for cell in shapely.get_parts(cells) if cell.contains(point)))
     return [_as_multipolygon(cell.intersection(parent)) for cell in ordered]
 
 
