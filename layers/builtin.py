@@ -52,10 +52,28 @@ BUILTIN_LAYERS: tuple[Layer, ...] = (
     Layer(
         id="verification_issues", title="核验问题 Verification issues", owner_department="grid",
         source="verification_issue",
-        fields=(Field("entity_kind", S), Field("entity_key", S), Field("attribute", S),
-                Field("authoritative_department", S), Field("status", S), Field("building_id", I),
-                Field("grid_code", S), Field("created_at", T)),
+        # entity_key is an ID number for person issues: masked for whoever may not see personal data.
+        fields=(Field("entity_kind", S), Field("entity_key", S, personal=True, mask="id_number"),
+                Field("attribute", S), Field("authoritative_department", S), Field("status", S),
+                Field("building_id", I), Field("grid_code", S), Field("created_at", T)),
         time_field="created_at", sensitivity="internal", grid_column="grid_code",
+    ),
+    Layer(
+        id="economic_potential", title="经济潜力 Economic potential", owner_department="industry",
+        source="economic_potential", kind="view",
+        description="Buildings with commercial, industrial or office space and few or no active enterprises; "
+                    "potential_m2 is the space beyond 120 m2 per registered enterprise.",
+        fields=(Field("code", S, "建筑编码"), Field("address", S, "标准地址"), Field("use", S, "用途"),
+                Field("business_m2", N, "经营面积"), Field("enterprises", I, "在营企业"),
+                Field("potential_m2", N, "潜力面积"), Field("street_code", S), Field("community_code", S),
+                Field("grid_code", S)),
+        time_field="valid_from", sensitivity="internal", grid_column="grid_code", min_zoom=10,
+    ),
+    # The shipped SRTM DEM (public domain); tiles/raster.py makes the COG in the raster directory on first use.
+    Layer(
+        id="dem", title="高程 Elevation (SRTM 30 m)", owner_department="urban_management",
+        source="shenzhen_dem_srtmgl1_30m.cog.tif", kind="raster", sensitivity="public", max_zoom=16,
+        description="Shenzhen digital elevation model, NASA SRTMGL1 (30 m), metres above EGM96.",
     ),
 )
 

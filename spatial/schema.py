@@ -9,6 +9,8 @@ with its validity period, so every question can be asked "as of" a date (see ``s
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from geoalchemy2 import Geometry
 from sqlalchemy.dialects.postgresql import JSONB
@@ -38,7 +40,7 @@ NAMING = {
 metadata = sa.MetaData(schema=SCHEMA, naming_convention=NAMING)
 
 
-def _valid_from() -> sa.Column[sa.DateTime]:
+def _valid_from() -> sa.Column[Any]:
     return sa.Column("valid_from", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now())
 
 
@@ -274,3 +276,87 @@ load_progress = sa.Table(
 
 # Tables whose previous versions are kept in <name>_history by the trigger of sql/history.sql.
 VERSIONED_TABLES = ("admin_area", "building", "house_unit", "person", "enterprise", "event", "verification_issue")
+
+# --- Fusion, declarations and monitoring (migration 0003) ---------------------------------------------------
+
+MATCH_KINDS = ("exact", "normalised", "phone", "number", "fuzzy")
+
+# Admin overrides of the packaged source rules (spatial/fusion/rules.yaml): one row replaces one attribute's rule.
+fusion_rule = sa.Table(
+    "fusion_rule", metadata,
+    sa.Column("entity_kind", sa.Text, primary_key=True),
+    sa.Column("attribute", sa.Text, primary_key=True),
+    sa.Column("authority", sa.Text, nullable=False),
+    sa.Column("verifiers", JSONB, nullable=False, server_default="[]"),
+    sa.Column("match", sa.Text, nullable=False, server_default="exact"),
+    sa.Column("threshold", sa.Float),
+    sa.Column("updated_by", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+# Provenance per attribute: for each archive entity and department, the source record fusion used and the
+# attributes that department was the authority for, or verified, under the rules of that run.
+attribute_provenance = sa.Table(
+    "attribute_provenance", metadata,
+    sa.Column("entity_kind", sa.Text, primary_key=True),
+    sa.Column("entity_key", sa.Text, primary_key=True),
+    sa.Column("department", sa.Text, primary_key=True),
+    sa.Column("source_record_id", sa.BigInteger, nullable=False),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("authoritative_for", sa.ARRAY(sa.Text), nullable=False),
+    sa.Column("verifies", sa.ARRAY(sa.Text), nullable=False),
+    sa.Column("fused_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+fusion_run = sa.Table(
+    "fusion_run", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("report", JSONB, nullable=False, server_default="{}"),
+)
+
+# Source records fusion could not use, with the reason (one per record and run).
+fusion_rejection = sa.Table(
+    "fusion_rejection", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("fusion_run.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("source_record_id", sa.BigInteger, nullable=False, index=True),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+# Cleaned citizen declarations, matched to buildings and units where possible.
+declaration = sa.Table(
+    "declaration", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("batch", sa.Text, nullable=False, index=True),
+    sa.Column("row_no", sa.Integer, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),  # person | business
+    sa.Column("id_number", sa.Text),
+    sa.Column("credit_code", sa.Text),
+    sa.Column("name", sa.Text),
+    sa.Column("phone", sa.Text),
+    sa.Column("address", sa.Text, nullable=False),
+    sa.Column("building_id", sa.BigInteger, sa.ForeignKey("building.id"), index=True),
+    sa.Column("house_unit_id", sa.BigInteger, sa.ForeignKey("house_unit.id"), index=True),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("batch", "row_no", name="declaration_row"),
+    sa.CheckConstraint("kind IN ('person', 'business')", name="kind_allowed"),
+)
+
+# A monitoring rule's hit on a subject (unit, building, enterprise), tied to the event it raised: one open
+# warning per subject however often the rules run; acknowledging / closing notes live here.
+warning = sa.Table(
+    "warning", metadata,
+    sa.Column("event_id", sa.BigInteger, sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("rule", sa.Text, nullable=False),
+    sa.Column("subject_key", sa.Text, nullable=False),
+    sa.Column("detail", JSONB, nullable=False, server_default="{}"),
+    sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), index=True),
+    sa.Column("handled_by", sa.Text),
+    sa.Column("note", sa.Text),
+    sa.UniqueConstraint("rule", "subject_key", name="warning_subject"),
+)
