@@ -1,0 +1,210 @@
+"""The tile cache: exact invalidation by changed boxes, no stale store after a purge, disk that survives,
+edits visible in the very next tile request from another worker process, and as-of tiles."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from spatial.database import libpq_url
+from tests.tiles_support import address_at, decode, tile_env, url_of
+from tiles.cache import TileCache, TileKey
+from tiles.tms import get_tms
+
+__all__ = ["tile_env"]
+LON, LAT = 114.25, 22.72
+
+
+def _key(layer: str, z: int, lon: float = LON, lat: float = LAT, variant: str = "v") -> TileKey:
+    tile = get_tms("WebMercatorQuad").tile(lon, lat, z)
+    return TileKey((layer,), (1,), "WebMercatorQuad", z, tile.x, tile.y, variant)
+
+
+@pytest.mark.parametrize("disk", [False, True])
+def test_invalidation_purges_exactly_the_touched_tiles(tmp_path: Path, disk: bool) -> None:
+    cache = TileCache(10_000_000, tmp_path / "cache" if disk else None, margin=64 / 4096)
+    near = [_key("buildings", z) for z in range(8, 19)]
+    far = [_key("buildings", z, lon=114.40, lat=22.60) for z in range(12, 19)]
+    other_layer = [_key("events", z) for z in range(8, 19)]
+    for key in near + far + other_layer:
+        cache.put(key, b"tile", cache.generation(key.layers))
+    box = (LON - 1e-5, LAT - 1e-5, LON + 1e-5, LAT + 1e-5)
+    assert cache.invalidate({"buildings"}, [box]) >= len(near)
+    if disk:  # a fresh process sees the disk alone
+        cache = TileCache(10_000_000, tmp_path / "cache", margin=64 / 4096)
+    assert all(cache.get(k) is None for k in near)
+    assert all(cache.get(k) is not None for k in far + other_layer)
+
+
+def test_a_tile_rendered_across_a_purge_is_not_stored() -> None:
+    cache = TileCache(10_000_000, None, margin=0.0)
+    key = _key("buildings", 15)
+    before = cache.generation(key.layers)
+    cache.invalidate({"buildings"}, [(LON - 1, LAT - 1, LON + 1, LAT + 1)])  # an edit lands mid-render
+    cache.put(key, b"stale", before)
+    assert cache.get(key) is None
+    cache.put(key, b"fresh", cache.generation(key.layers))
+    found = cache.get(key)
+    assert found is not None and found.body == b"fresh" and found.hit
+
+
+def test_variants_are_separate_entries() -> None:
+    cache = TileCache(10_000_000, None, margin=0.0)
+    planner, grid = _key("events", 14, variant="planner"), _key("events", 14, variant="grid:1")
+    cache.put(planner, b"all", cache.generation(planner.layers))
+    assert cache.get(grid) is None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def two_workers(tile_env: Path, database_url: str) -> Iterator[str]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "ONEMAP_DATABASE_URL": libpq_url(database_url),
+        "ONEMAP_TILES_CACHE_DIR": str(tile_env / "shared-cache"),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.main:app",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError(
+                "uvicorn did not start: " + (server.stderr.read(2000) if server.stderr else b"").decode()
+            )
+        time.sleep(1.0)  # both workers up
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def _fresh_get(url: str) -> httpx.Response:
+    """A new connection per request, so that requests spread over the worker processes."""
+    with httpx.Client(headers={"Connection": "close"}) as client:
+        return client.get(url, timeout=30)
+
+
+def test_an_edit_shows_in_the_next_tile_from_every_worker(two_workers: str, db: psycopg.Connection) -> None:
+    building_id, lon, lat, floors = (
+        db.execute(
+            "SELECT id, ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)), floors FROM onemap.building "
+            "ORDER BY id LIMIT 1"
+        ).fetchone()
+        or ()
+    )
+    url = two_workers + url_of("buildings", address_at("WebMercatorQuad", lon, lat, 16))
+
+    def floors_in_tile() -> tuple[int, str]:
+        response = _fresh_get(url)
+        assert response.status_code == 200
+        features = decode(response.content)["buildings"]["features"]
+        found = next(f for f in features if f["id"] == building_id)
+        return int(found["properties"]["floors"]), response.headers["x-tile-cache"]
+
+    warm = [floors_in_tile() for _ in range(12)]
+    assert {value for value, _ in warm} == {floors}
+    assert sum(state == "hit" for _, state in warm) >= 9  # both workers hold the tile
+    try:
+        for step in (1, 2):
+            db.execute("UPDATE onemap.building SET floors = %s WHERE id = %s", (floors + step, building_id))
+            seen = [floors_in_tile() for _ in range(8)]
+            assert {value for value, _ in seen} == {floors + step}, seen
+            assert any(state == "hit" for _, state in seen[1:])  # re-cached after the purge
+    finally:
+        db.execute("UPDATE onemap.building SET floors = %s WHERE id = %s", (floors, building_id))
+
+
+def test_a_moved_building_leaves_its_old_tile(two_workers: str, db: psycopg.Connection) -> None:
+    building_id, lon, lat = (
+        db.execute(
+            "SELECT id, ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM onemap.building "
+            "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        or ()
+    )
+    old = address_at("WebMercatorQuad", lon, lat, 17)
+    url = two_workers + url_of("buildings", old)
+
+    def ids() -> set[int]:
+        layers = decode(_fresh_get(url).content)
+        return {f["id"] for f in layers.get("buildings", {"features": []})["features"]}
+
+    assert all(building_id in ids() for _ in range(6))
+    try:
+        db.execute(
+            "UPDATE onemap.building SET geom = ST_Translate(geom, 0.05, 0) WHERE id = %s", (building_id,)
+        )
+        assert all(building_id not in ids() for _ in range(6))
+    finally:
+        db.execute(
+            "UPDATE onemap.building SET geom = ST_Translate(geom, -0.05, 0) WHERE id = %s", (building_id,)
+        )
+    assert all(building_id in ids() for _ in range(4))
+
+
+def test_datetime_gives_tiles_as_of_that_time(tile_env: Path, db: psycopg.Connection) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    building_id, lon, lat, floors = (
+        db.execute(
+            "SELECT id, ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)), floors FROM onemap.building "
+            "ORDER BY id LIMIT 1 OFFSET 5"
+        ).fetchone()
+        or ()
+    )
+    url = url_of("buildings", address_at("CGCS2000Quad", lon, lat, 16))
+    before = (db.execute("SELECT now()").fetchone() or (None,))[0]
+    time.sleep(0.05)
+    db.execute("UPDATE onemap.building SET floors = %s WHERE id = %s", (floors + 7, building_id))
+    try:
+        with TestClient(create_app()) as client:
+
+            def floors_at(**params: str) -> int:
+                features = decode(client.get(url, params=params).content)["buildings"]["features"]
+                return int(next(f for f in features if f["id"] == building_id)["properties"]["floors"])
+
+            assert floors_at() == floors + 7
+            assert floors_at(datetime=before.isoformat()) == floors
+    finally:
+        db.execute("UPDATE onemap.building SET floors = %s WHERE id = %s", (floors, building_id))

@@ -1,0 +1,66 @@
+"""The layer catalog as the tile server reads it: loaded once per process and dropped when the catalog changes
+(the ``onemap_tiles`` notification with source 'layer'), so a warm tile costs no database round trip."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from layers.access import Principal
+from layers.catalog import Layer, _row_to_layer
+from layers.errors import LayerForbidden, LayerNotFound
+
+
+class TileCatalog:
+    def __init__(self) -> None:
+        self._layers: dict[str, Layer] | None = None
+        self._stale = True
+
+    def forget(self) -> None:
+        # The old copy stays for ``layers_of_source``: an edit arriving before the reload must still find the
+        # layers whose tiles it purges.
+        self._stale = True
+
+    async def all(self, conn: AsyncConnection[Any]) -> dict[str, Layer]:
+        if self._stale or self._layers is None:
+            # Marked fresh before reading: a change notified while we read marks it stale again.
+            self._stale = False
+            try:
+                cursor = await conn.execute("SELECT * FROM onemap.layer ORDER BY id")
+                rows = await cursor.fetchall()
+            except Exception:
+                self._stale = True
+                raise
+            # The catalog's own row reader expects SQLAlchemy rows; a namespace with _mapping serves.
+            layers = {}
+            for row in rows:
+                layer = _row_to_layer(SimpleNamespace(_mapping=dict(row)))  # type: ignore[arg-type]
+                layers[layer.id] = layer
+            self._layers = layers
+        return self._layers
+
+    def cached(self) -> dict[str, Layer]:
+        return self._layers or {}
+
+    async def readable(self, conn: AsyncConnection[Any], who: Principal) -> list[Layer]:
+        return [layer for layer in (await self.all(conn)).values() if layer.can_read(who)]
+
+    @property
+    def loaded(self) -> bool:
+        return not self._stale and self._layers is not None
+
+    async def get(self, conn: AsyncConnection[Any] | None, layer_id: str, who: Principal) -> Layer:
+        """The same answers as ``layers.catalog.get_layer``: 404 for unknown (or, to the public, hidden)
+        layers, 403 for a key that may not read it."""
+        layers = self.cached() if conn is None and self.loaded else await self.all(conn)  # type: ignore[arg-type]
+        found = layers.get(layer_id)
+        if found is None or (who.role == "public" and not found.can_read(who)):
+            raise LayerNotFound(f"no layer {layer_id!r}: GET /collections lists the layers you may read")
+        if not found.can_read(who):
+            raise LayerForbidden(f"your key may not read layer {layer_id!r}")
+        return found
+
+    def layers_of_source(self, source: str) -> set[str]:
+        return {layer.id for layer in self.cached().values() if layer.source == source}

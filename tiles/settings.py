@@ -1,0 +1,47 @@
+"""Settings of the tile server (``ONEMAP_TILES_*``), read through the cached ``get_tile_settings()``."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class TileSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ONEMAP_TILES_", extra="ignore")
+
+    extent: int = Field(default=4096, description="MVT tile extent (integer grid per tile side).")
+    buffer: int = Field(default=64, description="MVT buffer around the tile, in extent units.")
+    max_features: int = Field(default=20_000, description="Per layer and tile: at most this many features.")
+    # Below this zoom, polygon layers with a grid column are sent as per-grid statistics instead of features:
+    # a z10 tile over 170k buildings would otherwise be megabytes of sub-pixel polygons.
+    aggregate_below_zoom: int = 13
+    # Polygons whose bounding box is smaller than this many tile pixels (1/256 of the tile side) are dropped.
+    min_feature_pixels: float = 0.5
+    cache: bool = Field(default=True, description="Cache tiles (memory, and disk when cache_dir is usable).")
+    cache_memory_mb: int = 256
+    cache_dir: Path | None = Field(default=None, description="Disk cache; default <data_dir>/tile-cache.")
+    cache_disk: bool = True
+    max_age: int = Field(default=60, description="Cache-Control max-age of tile responses, in seconds.")
+    raster_dir: Path | None = Field(default=None, description="Where COGs live; default <data_dir>/rasters.")
+
+
+@lru_cache
+def get_tile_settings() -> TileSettings:
+    return TileSettings()
+
+
+def cache_dir() -> Path:
+    from spatial.settings import get_settings
+
+    configured = get_tile_settings().cache_dir
+    return configured if configured is not None else get_settings().data_dir / "tile-cache"
+
+
+def raster_dir() -> Path:
+    from spatial.settings import get_settings
+
+    configured = get_tile_settings().raster_dir
+    return configured if configured is not None else get_settings().data_dir / "rasters"

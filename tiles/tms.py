@@ -1,0 +1,105 @@
+"""The tile matrix sets onemap serves, from one morecantile registry: WebMercatorQuad, WorldCRS84Quad and a
+CGCS2000 quad on EPSG:4490 (the Chinese geodetic datum, laid out like WorldCRS84Quad: 2x1 tiles at zoom 0).
+
+All tile math goes through morecantile; nothing else in onemap computes tile bounds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import morecantile
+from morecantile import TileMatrixSet
+from pyproj import CRS
+
+from tiles.errors import TileOutOfRange, UnknownTileMatrixSet
+
+CGCS2000_QUAD = "CGCS2000Quad"
+SERVED = ("WebMercatorQuad", "WorldCRS84Quad", CGCS2000_QUAD)
+
+
+@cache
+def registry() -> morecantile.defaults.TileMatrixSets:
+    cgcs2000 = TileMatrixSet.custom(
+        [-180.0, -90.0, 180.0, 90.0],
+        CRS.from_epsg(4490),
+        matrix_scale=[2, 1],
+        minzoom=0,
+        maxzoom=22,
+        id=CGCS2000_QUAD,
+        title="CGCS2000 geographic quad (EPSG:4490)",
+    )
+    return morecantile.tms.register({CGCS2000_QUAD: cgcs2000})
+
+
+def get_tms(tms_id: str) -> TileMatrixSet:
+    if tms_id not in SERVED:
+        raise UnknownTileMatrixSet(f"unknown tile matrix set {tms_id!r}: use one of {', '.join(SERVED)}")
+    return registry().get(tms_id)
+
+
+def srid_of(tms: TileMatrixSet) -> int:
+    """The PostGIS SRID tile geometry is expressed in. Geographic sets (CRS84, EPSG:4490) use the column's
+    own 4326 coordinates: CGCS2000 and WGS 84 agree within centimetres (DESIGN.md), far below a pixel."""
+    epsg = tms.crs._pyproj_crs.to_epsg()
+    return 3857 if epsg == 3857 else 4326
+
+
+@dataclass(frozen=True)
+class TileAddress:
+    tms: TileMatrixSet
+    z: int
+    x: int
+    y: int
+
+    @property
+    def tile(self) -> morecantile.Tile:
+        return morecantile.Tile(self.x, self.y, self.z)
+
+    @property
+    def key(self) -> tuple[str, int, int, int]:
+        return (str(self.tms.id), self.z, self.x, self.y)
+
+    def xy_bounds(self) -> tuple[float, float, float, float]:
+        """Tile bounds in the SRID of ``srid_of`` (x = easting/longitude first)."""
+        b = self.tms.xy_bounds(self.tile)
+        return (b.left, b.bottom, b.right, b.top)
+
+    def geographic_bounds(self, margin: float = 0.0) -> tuple[float, float, float, float]:
+        """Lon/lat bounds, grown by ``margin`` tile widths on every side (for the MVT buffer)."""
+        left, bottom, right, top = self.xy_bounds()
+        dx, dy = (right - left) * margin, (top - bottom) * margin
+        west, south = self.tms.lnglat(left - dx, bottom - dy, truncate=True)
+        east, north = self.tms.lnglat(right + dx, top + dy, truncate=True)
+        return (west, south, east, north)
+
+
+def tile_address(tms_id: str, z: int, x: int, y: int) -> TileAddress:
+    tms = get_tms(tms_id)
+    if not tms.minzoom <= z <= tms.maxzoom:
+        raise TileOutOfRange(f"zoom {z} is outside {tms_id} ({tms.minzoom}-{tms.maxzoom})")
+    matrix = tms.matrix(z)
+    if not (0 <= x < matrix.matrixWidth and 0 <= y < matrix.matrixHeight):
+        raise TileOutOfRange(
+            f"tile {z}/{x}/{y} is outside {tms_id}: at zoom {z} x is 0-{matrix.matrixWidth - 1} "
+            f"and y is 0-{matrix.matrixHeight - 1}"
+        )
+    return TileAddress(tms, z, x, y)
+
+
+def tile_ranges(
+    tms: TileMatrixSet, bbox: tuple[float, float, float, float], zoom: int, margin: float = 0.0
+) -> tuple[int, int, int, int]:
+    """(xmin, ymin, xmax, ymax) of the tiles at ``zoom`` that a lon/lat bbox touches, allowing for tiles whose
+    buffer (``margin`` tile widths) reaches the bbox."""
+    west, south, east, north = bbox
+    upper_left = tms.tile(west, north, zoom, truncate=True)
+    lower_right = tms.tile(east, south, zoom, truncate=True)
+    grow = 1 if margin > 0 else 0
+    matrix = tms.matrix(zoom)
+    return (
+        max(upper_left.x - grow, 0),
+        max(upper_left.y - grow, 0),
+        min(lower_right.x + grow, matrix.matrixWidth - 1),
+        min(lower_right.y + grow, matrix.matrixHeight - 1),
+    )
