@@ -14,14 +14,8 @@ import time
 
 from api.setup import initialise_database
 from spatial.database import database_url, raw_connection
-from spatial.fusion import measure_against_planted, run_fusion
+from spatial.fusion import measure_against_planted, reset_fusion, run_fusion
 
-RESET = (
-    "TRUNCATE onemap.attribute_provenance, onemap.fusion_rejection, onemap.fusion_run CASCADE",
-    "DELETE FROM onemap.verification_issue",
-    "UPDATE onemap.source_record SET processed_at = NULL WHERE processed_at IS NOT NULL",
-    "VACUUM ANALYZE onemap.source_record",
-)
 # 1% of the records sent again, a tenth of those changed: a verifying department's value shifted.
 RESEND = """
 INSERT INTO onemap.source_record (department, entity_kind, entity_key, payload)
@@ -37,8 +31,8 @@ def main() -> None:
     url = database_url()
     initialise_database(url)
     with raw_connection(url, autocommit=True) as conn:
-        for statement in RESET:
-            conn.execute(statement)
+        reset_fusion(conn)
+        conn.execute("VACUUM ANALYZE onemap.source_record")
         started = time.perf_counter()
         scratch = run_fusion(conn)
         scratch_seconds = time.perf_counter() - started

@@ -16,6 +16,7 @@ from spatial.fusion import (
     load_rule_file,
     measure_against_planted,
     provenance_for_building,
+    reset_fusion,
     run_fusion,
 )
 
@@ -28,6 +29,7 @@ def fusion_conn(database_url: str) -> Iterator[psycopg.Connection]:
 
 @pytest.fixture(scope="module")
 def first_run(fusion_conn: psycopg.Connection) -> FusionReport:
+    reset_fusion(fusion_conn)  # other test modules may have fused the session database already
     return run_fusion(fusion_conn)
 
 

@@ -47,7 +47,7 @@ def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
     with platform_server(database_url, tmp_path_factory.mktemp("viewer-server")) as base:
         # The DEM's COG is made on first use: make it before the pages ask for hillshade tiles all at once.
         with engine_for(database_url).connect() as conn:
-            dem = conn.execute(sa.text("SELECT id FROM onemap.layer WHERE kind = 'raster' LIMIT 1")).scalar()
+            dem = conn.execute(sa.text("SELECT id FROM onemap.layer WHERE id = 'dem'")).scalar()
         if dem:
             url = f"{base}/collections/{dem}/tiles/WebMercatorQuad/12/3346/1782?style=hillshade"
             with urllib.request.urlopen(url, timeout=60):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -55,7 +56,8 @@ def ensure_cog(source: Path, target: Path) -> Path:
     """Write ``source`` as a COG at ``target`` (atomically, so concurrent processes never see half a file)."""
     validate_geotiff(source)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # Unique per process and thread: the first tile requests of a fresh server convert in parallel threads.
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         with rasterio.open(source) as src:
             rasterio.shutil.copy(

@@ -23,6 +23,7 @@ from api.catalog import readable_layer, readable_layers
 from api.db import connection
 from api.deps import get_principal
 from api.errors import Forbidden, Unauthorized, status_for
+from api.execute import fetch_one
 from layers.access import Principal
 from layers.catalog import layer_from_mapping
 from layers.errors import LayerForbidden
@@ -115,18 +116,11 @@ def _path_for(request: Request, name: str, **params: str) -> str | None:
         return None
 
 
-_RASTERS = ("SELECT * FROM onemap.layer WHERE kind = 'raster' "
-            "ORDER BY (id ~ '(dem|terrain|elevation)') DESC, id")
-
-
 async def hillshade_layer(conn: AsyncConnection[Any], who: Principal) -> str | None:
-    """The DEM the background's hillshade comes from: the first readable raster layer, a DEM by name first."""
-    cursor = await conn.execute(_RASTERS)
-    for row in await cursor.fetchall():
-        layer = layer_from_mapping(row)
-        if layer.can_read(who):
-            return layer.id
-    return None
+    """The raster layer of the background's hillshade (setting ``ONEMAP_MAP_HILLSHADE_LAYER``), if readable."""
+    wanted = get_viewer_settings().hillshade_layer
+    row = await fetch_one(conn, "SELECT * FROM onemap.layer WHERE id = %(id)s AND kind = 'raster'", {"id": wanted})
+    return wanted if row is not None and layer_from_mapping(row).can_read(who) else None
 
 
 async def fetch(conn: AsyncConnection[Any], name: str, params: dict[str, Any] | None = None,

@@ -46,6 +46,7 @@ class ViewerSettings(BaseSettings):
                                description="Tianditu host; government networks often have a mirror.")
     # The platform's own background: DEM hillshade under the admin areas.
     hillshade: bool = True
+    hillshade_layer: str = "dem"  # the raster layer whose hillshade is the background
     # Vector tiles: "canvas" (fast with many polygons) or "svg".
     renderer: Literal["canvas", "svg"] = "canvas"
     # The heatmap shown on /map: population (residents per cell), events, or none.

@@ -1,6 +1,6 @@
 """One figure, one source; many sources cross-check: source rules, the fusion engine, provenance, quality."""
 
-from spatial.fusion.engine import FusionReport, current_rules, run_fusion
+from spatial.fusion.engine import FusionReport, current_rules, reset_fusion, run_fusion
 from spatial.fusion.provenance import provenance_for_building, provenance_for_building_async, shape_provenance
 from spatial.fusion.quality import Quality, measure_against_planted
 from spatial.fusion.rules import ARCHIVE_ATTRIBUTES, FusionRule, RuleError, RuleSet, load_rule_file
@@ -17,6 +17,7 @@ __all__ = [
     "measure_against_planted",
     "provenance_for_building",
     "provenance_for_building_async",
+    "reset_fusion",
     "run_fusion",
     "shape_provenance",
 ]

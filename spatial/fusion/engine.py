@@ -144,3 +144,11 @@ def _scalar(conn: psycopg.Connection, query: str) -> int:
     row = conn.execute(query).fetchone()
     assert row is not None
     return int(row[0])
+
+
+def reset_fusion(conn: psycopg.Connection) -> None:
+    """Forget every fusion run, so the next one starts from scratch (benchmarks, tests)."""
+    with conn.transaction():
+        conn.execute("TRUNCATE onemap.attribute_provenance, onemap.fusion_rejection, onemap.fusion_run CASCADE")
+        conn.execute("DELETE FROM onemap.verification_issue")
+        conn.execute("UPDATE onemap.source_record SET processed_at = NULL WHERE processed_at IS NOT NULL")
