@@ -15,8 +15,9 @@ class ApiSettings(BaseSettings):
     pool_max_size: int = 10
     default_limit: int = 100
     max_limit: int = 10_000
-    # Count matches exactly below this many rows of the table (estimated from statistics); estimate above.
-    exact_count_below: int = 200_000
+    # numberMatched is counted exactly when the planner expects fewer matches than this, and is the planner's
+    # estimate above: counting 170k buildings costs 20 ms, half of a 1,000-feature page.
+    exact_count_below: int = 20_000
     cors_origins: list[str] = []
 
 

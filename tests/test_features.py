@@ -136,7 +136,7 @@ def test_output_crs(client: TestClient, db, crs: str, srid: int, flip: bool) -> 
     if flip:
         expression = f"ST_FlipCoordinates({expression})"
     expected = json.loads(
-        scalar(db, f"SELECT ST_AsGeoJSON({expression}, 9, 0) FROM onemap.building ORDER BY id LIMIT 1")  # noqa: S608
+        scalar(db, f"SELECT ST_AsGeoJSON({expression}, 9, 0) FROM onemap.building ORDER BY id LIMIT 1")
     )
     assert geometry == expected
 
@@ -328,3 +328,25 @@ def test_bad_input_is_a_problem_400(client: TestClient, params: dict, db) -> Non
 def test_injection_in_path_is_harmless(client: TestClient) -> None:
     assert client.get("/collections/buildings;DROP/items").status_code == 404
     assert client.get("/collections/buildings/items/1 OR 1=1").status_code == 400
+
+
+def test_number_matched_is_the_planner_estimate_on_large_results(
+    platform_env: str, db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from api.main import create_app
+    from api.settings import get_api_settings
+
+    # Every residential tower has 12 floors or more, but the planner takes the two conditions as independent
+    # and so expects far fewer matches: the estimate is visibly not a count.
+    condition = "use = 'residential' AND floors >= 12"
+    monkeypatch.setenv("ONEMAP_API_EXACT_COUNT_BELOW", "1")
+    get_api_settings.cache_clear()
+    try:
+        db.execute("ANALYZE onemap.building")
+        with TestClient(create_app()) as estimating:
+            page = estimating.get("/collections/buildings/items", params={"limit": 5, "filter": condition}).json()
+    finally:
+        get_api_settings.cache_clear()
+    exact = db.execute(f"SELECT count(*) FROM onemap.building WHERE {condition}").fetchone()[0]
+    assert len(page["features"]) == 5 and exact > 5
+    assert 0 < page["numberMatched"] < exact
