@@ -10,14 +10,14 @@ from layers.catalog import Field, Layer
 from spatial.database import engine_for
 from spatial.schema import layer as layer_table
 
-S, I, N, D, T = "string", "integer", "number", "date", "datetime"
+TEXT, INT, NUM, DATE, TIME = "string", "integer", "number", "date", "datetime"
 
 
 def _admin_layer(level: str, title: str, min_zoom: int) -> Layer:
     return Layer(
         id=f"{level}s" if level != "community" else "communities", title=title, owner_department="grid",
         source="admin_area", source_filter={"level": level}, id_column="code", sensitivity="public",
-        fields=(Field("code", S, "代码"), Field("name", S, "名称"), Field("parent_code", S, "上级代码")),
+        fields=(Field("code", TEXT, "代码"), Field("name", TEXT, "名称"), Field("parent_code", TEXT, "上级代码")),
         time_field="valid_from", versioned=True, min_zoom=min_zoom, grid_column="code" if level == "grid" else None,
     )
 
@@ -29,33 +29,33 @@ BUILTIN_LAYERS: tuple[Layer, ...] = (
     Layer(
         id="buildings", title="建筑 Buildings", owner_department="housing", source="building",
         description="Building footprints with their standard address and facts (one building, one file).",
-        fields=(Field("code", S, "建筑编码"), Field("name", S, "名称"), Field("address", S, "标准地址"),
-                Field("use", S, "用途"), Field("floors", I, "层数"), Field("height_m", N, "高度"),
-                Field("structure", S, "结构"), Field("built_year", I, "建成年份"),
-                Field("street_code", S), Field("community_code", S), Field("grid_code", S)),
+        fields=(Field("code", TEXT, "建筑编码"), Field("name", TEXT, "名称"), Field("address", TEXT, "标准地址"),
+                Field("use", TEXT, "用途"), Field("floors", INT, "层数"), Field("height_m", NUM, "高度"),
+                Field("structure", TEXT, "结构"), Field("built_year", INT, "建成年份"),
+                Field("street_code", TEXT), Field("community_code", TEXT), Field("grid_code", TEXT)),
         time_field="valid_from", versioned=True, sensitivity="public", editable=True, grid_column="grid_code",
         min_zoom=10,
     ),
     Layer(
         id="enterprises", title="企业 Enterprises", owner_department="market", source="enterprise",
-        fields=(Field("credit_code", S, "统一社会信用代码"), Field("credit_code_check_ok", "boolean"),
-                Field("name", S, "名称"), Field("kind", S), Field("industry", S), Field("status", S),
-                Field("registered_on", D), Field("employees", I), Field("building_id", I)),
+        fields=(Field("credit_code", TEXT, "统一社会信用代码"), Field("credit_code_check_ok", "boolean"),
+                Field("name", TEXT, "名称"), Field("kind", TEXT), Field("industry", TEXT), Field("status", TEXT),
+                Field("registered_on", DATE), Field("employees", INT), Field("building_id", INT)),
         time_field="valid_from", versioned=True, sensitivity="internal", editable=True, min_zoom=12,
     ),
     Layer(
         id="events", title="事件 Events", owner_department="grid", source="event",
-        fields=(Field("kind", S), Field("severity", I), Field("occurred_at", T), Field("building_id", I),
-                Field("grid_code", S), Field("description", S), Field("status", S)),
+        fields=(Field("kind", TEXT), Field("severity", INT), Field("occurred_at", TIME), Field("building_id", INT),
+                Field("grid_code", TEXT), Field("description", TEXT), Field("status", TEXT)),
         time_field="occurred_at", sensitivity="internal", editable=True, grid_column="grid_code",
     ),
     Layer(
         id="verification_issues", title="核验问题 Verification issues", owner_department="grid",
         source="verification_issue",
         # entity_key is an ID number for person issues: masked for whoever may not see personal data.
-        fields=(Field("entity_kind", S), Field("entity_key", S, personal=True, mask="id_number"),
-                Field("attribute", S), Field("authoritative_department", S), Field("status", S),
-                Field("building_id", I), Field("grid_code", S), Field("created_at", T)),
+        fields=(Field("entity_kind", TEXT), Field("entity_key", TEXT, personal=True, mask="id_number"),
+                Field("attribute", TEXT), Field("authoritative_department", TEXT), Field("status", TEXT),
+                Field("building_id", INT), Field("grid_code", TEXT), Field("created_at", TIME)),
         time_field="created_at", sensitivity="internal", grid_column="grid_code",
     ),
     Layer(
@@ -63,10 +63,10 @@ BUILTIN_LAYERS: tuple[Layer, ...] = (
         source="economic_potential", kind="view",
         description="Buildings with commercial, industrial or office space and few or no active enterprises; "
                     "potential_m2 is the space beyond 120 m2 per registered enterprise.",
-        fields=(Field("code", S, "建筑编码"), Field("address", S, "标准地址"), Field("use", S, "用途"),
-                Field("business_m2", N, "经营面积"), Field("enterprises", I, "在营企业"),
-                Field("potential_m2", N, "潜力面积"), Field("street_code", S), Field("community_code", S),
-                Field("grid_code", S)),
+        fields=(Field("code", TEXT, "建筑编码"), Field("address", TEXT, "标准地址"), Field("use", TEXT, "用途"),
+                Field("business_m2", NUM, "经营面积"), Field("enterprises", INT, "在营企业"),
+                Field("potential_m2", NUM, "潜力面积"), Field("street_code", TEXT), Field("community_code", TEXT),
+                Field("grid_code", TEXT)),
         time_field="valid_from", sensitivity="internal", grid_column="grid_code", min_zoom=10,
     ),
     # The shipped SRTM DEM (public domain); tiles/raster.py makes the COG in the raster directory on first use.
