@@ -29,10 +29,13 @@ BUILTIN_LAYERS: tuple[Layer, ...] = (
     Layer(
         id="buildings", title="建筑 Buildings", owner_department="housing", source="building",
         description="Building footprints with their standard address and facts (one building, one file).",
-        fields=(Field("code", TEXT, "建筑编码"), Field("name", TEXT, "名称"), Field("address", TEXT, "标准地址"),
-                Field("use", TEXT, "用途"), Field("floors", INT, "层数"), Field("height_m", NUM, "高度"),
-                Field("structure", TEXT, "结构"), Field("built_year", INT, "建成年份"),
-                Field("street_code", TEXT), Field("community_code", TEXT), Field("grid_code", TEXT)),
+        # Overview tiles carry what thematic styles and clicks need; names and addresses come with detail.
+        fields=(Field("code", TEXT, "建筑编码"), Field("name", TEXT, "名称", detail=True),
+                Field("address", TEXT, "标准地址", detail=True), Field("use", TEXT, "用途"),
+                Field("floors", INT, "层数"), Field("height_m", NUM, "高度"),
+                Field("structure", TEXT, "结构", detail=True), Field("built_year", INT, "建成年份"),
+                Field("street_code", TEXT, detail=True), Field("community_code", TEXT, detail=True),
+                Field("grid_code", TEXT)),
         time_field="valid_from", versioned=True, sensitivity="public", editable=True, grid_column="grid_code",
         min_zoom=10,
     ),

@@ -96,6 +96,22 @@ def test_low_zoom_buildings_are_grid_statistics(
         assert feature["geometry"]["type"] in ("Polygon", "MultiPolygon")
 
 
+def test_overview_tiles_leave_detail_fields_out(
+    client: TestClient, db: psycopg.Connection, centre: tuple[float, float]
+) -> None:
+    overview = decode(client.get(url_of("buildings", address_at("WebMercatorQuad", *centre, 14))).content)
+    detail = decode(client.get(url_of("buildings", address_at("WebMercatorQuad", *centre, 16))).content)
+    overview_props = overview["buildings"]["features"][0]["properties"]
+    detail_props = detail["buildings"]["features"][0]["properties"]
+    # Styling and click fields at every zoom; addresses only from the detail zoom (15) on.
+    assert {"code", "use", "floors", "built_year"} <= set(overview_props)
+    assert "address" not in overview_props and "street_code" not in overview_props
+    code = detail_props["code"]
+    assert detail_props["address"] == db.execute(
+        "SELECT address FROM onemap.building WHERE code = %s", (code,)
+    ).fetchone()[0]
+
+
 def test_filter_applies_to_tiles_as_to_features(
     client: TestClient, db: psycopg.Connection, centre: tuple[float, float]
 ) -> None:

@@ -39,12 +39,13 @@ def visible_rows(layer: Layer, who: Principal, query: TileQuery) -> Selection:
     return Selection(selected.source, [selected.where], selected.params)
 
 
-def property_columns(layer: Layer, who: Principal) -> list[sql.Composable]:
-    """``<masked expression> AS "<field>"`` for every field of the layer (the id travels as the MVT id)."""
+def property_columns(layer: Layer, who: Principal, detail: bool = True) -> list[sql.Composable]:
+    """``<masked expression> AS "<field>"`` for the layer's fields (the id travels as the MVT id); without
+    `detail`, fields marked ``detail`` (addresses, names) stay out: overview tiles carry what styling needs."""
     return [
         sql.SQL("{} AS {}").format(column_expression(layer, f.name, who), quote(f.name))
         for f in layer.fields
-        if f.name != layer.geometry_column
+        if f.name != layer.geometry_column and (detail or not f.detail)
     ]
 
 

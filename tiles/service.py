@@ -3,6 +3,7 @@ of vector tiles. The web layer creates one at startup (``start_tile_service``) a
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -67,7 +68,9 @@ class TileService:
                     psycopg.DataError
                 ):  # e.g. a filter literal PostgreSQL cannot compare: the caller's mistake
                     raise InvalidTileRequest("the filter cannot be applied to this layer's values") from None
-            return gzip.compress(body, compresslevel=5)
+            # Level 1 is twice as fast as 5 for 10 % more bytes; zlib releases the GIL, so a thread keeps the
+            # event loop serving while a megabyte tile compresses.
+            return await asyncio.to_thread(gzip.compress, body, 1)
 
         return await self.cached(key, render)
 

@@ -20,6 +20,9 @@ class TileSettings(BaseSettings):
     aggregate_below_zoom: int = 13
     # Polygons whose bounding box is smaller than this many tile pixels (1/256 of the tile side) are dropped.
     min_feature_pixels: float = 0.5
+    # From this zoom on, tiles carry every field; below it, fields marked `detail` are left out (at z13 they
+    # were a third of a tile over Longgang's urban villages).
+    detail_zoom: int = 15
     cache: bool = Field(default=True, description="Cache tiles (memory, and disk when cache_dir is usable).")
     cache_memory_mb: int = 256
     cache_dir: Path | None = Field(default=None, description="Disk cache; default <data_dir>/tile-cache.")

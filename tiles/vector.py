@@ -108,7 +108,7 @@ def feature_statement(
                 geometry, selection.params.add(plan.min_size, "float8")
             )
         )
-    columns = property_columns(layer, who)
+    columns = property_columns(layer, who, detail=address.z >= settings.detail_zoom)
     id_name = sql.SQL("")
     if known_columns(layer)[layer.id_column].type == "integer":
         columns.insert(0, sql.SQL("{}::int8 AS mvt_id").format(quote(layer.id_column)))
