@@ -3,7 +3,7 @@
 Runs on whatever district is loaded in the database (the issue's targets are for `full`):
 
     ONEMAP_DATA_DIR=/tmp/onemap-bench-f .venv/bin/onemap generate --scale small
-    ONEMAP_DATA_DIR=/tmp/onemap-bench-f .venv/bin/python benchmarks/features_vs_tipg.py --runs 30
+    ONEMAP_DATA_DIR=/tmp/onemap-bench-f .venv/bin/python benchmarks/features_vs_tipg.py --runs 30 --tipg /tmp/tipg-venv/bin
 
 Measures the median of a 1,000-feature GeoJSON page of buildings from onemap and from tipg (same request,
 same tables, both servers on this machine), checks onemap's geometries are byte-identical to ST_AsGeoJSON,
@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--database-url", default=None, help="default: onemap's database (ONEMAP_* settings)")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--limit", type=int, default=1000)
+    parser.add_argument("--tipg", default=None, help="bin directory of a virtualenv with tipg (default: this one)")
     options = parser.parse_args()
 
     from spatial.database import database_url, libpq_url
@@ -108,8 +109,9 @@ def main() -> None:
     ours = start(
         [*uvicorn, "--port", str(ours_port), "api.main:app"], env, f"http://127.0.0.1:{ours_port}/health"
     )
+    tipg_python = f"{options.tipg}/python" if options.tipg else sys.executable
     tipg = start(
-        [*uvicorn, "--port", str(tipg_port), "tipg.main:app"],
+        [tipg_python, *uvicorn[1:], "--port", str(tipg_port), "tipg.main:app"],
         env,
         f"http://127.0.0.1:{tipg_port}/collections",
     )
