@@ -16,7 +16,7 @@ layer_app = typer.Typer(help="Departments' own layers: upload files, style, gran
 
 @layer_app.command("add")
 def add(
-    file: Path = typer.Argument(  # noqa: B008
+    file: Path = typer.Argument(
         ...,
         exists=True,
         dir_okay=False,
@@ -153,7 +153,7 @@ def style(
 @layer_app.command("download")
 def download(
     layer_id: str,
-    output: Path = typer.Option(..., "-o", help="Output file (.gpkg, .geojson, .csv)."),  # noqa: B008
+    output: Path = typer.Option(..., "-o", help="Output file (.gpkg, .geojson, .csv)."),
     as_of: str | None = typer.Option(None, "--as-of", help="Date/time (Beijing time when bare)."),
 ) -> None:
     """Write a layer (as of a date) to a GeoPackage, GeoJSON or CSV file."""
