@@ -24,6 +24,27 @@ BUILDING_CODE = re.compile(r"^[0-9A-Za-z_\-]{1,64}$")
 
 
 @dataclass(frozen=True)
+class ArchiveSections:
+    """Which related sections a caller may see: each follows the read grant of its layer in the catalog, so a
+    department that may not read another's enterprises or events does not get them through a file either."""
+
+    enterprises: bool
+    events: bool
+    issues: bool
+
+    @classmethod
+    def readable_by(cls, readable_layer_ids: set[str]) -> ArchiveSections:
+        return cls(
+            "enterprises" in readable_layer_ids,
+            "events" in readable_layer_ids,
+            "verification_issues" in readable_layer_ids,
+        )
+
+    def params(self) -> dict[str, bool]:
+        return {"show_enterprises": self.enterprises, "show_events": self.events, "show_issues": self.issues}
+
+
+@dataclass(frozen=True)
 class ArchiveQuery:
     kind: str  # "building" | "person" | "enterprise"
     key: str
@@ -40,15 +61,19 @@ def require_archive_reader(who: Principal) -> None:
         )
 
 
-def building_archive(code: str, who: Principal, as_of: dt.datetime | None) -> ArchiveQuery:
+def building_archive(
+    code: str, who: Principal, as_of: dt.datetime | None, sections: ArchiveSections
+) -> ArchiveQuery:
     require_archive_reader(who)
     if not BUILDING_CODE.match(code):
         raise InvalidInput(f"invalid building code {code!r}: letters, digits, '-' and '_', at most 64")
-    params = {"code": code, "as_of": as_of, "unmasked": who.sees_personal_data}
+    params = {"code": code, "as_of": as_of, "unmasked": who.sees_personal_data, **sections.params()}
     return ArchiveQuery("building", code, read_sql("archive_building.sql"), params, personal=True)
 
 
-def person_archive(key: str, who: Principal, as_of: dt.datetime | None) -> ArchiveQuery:
+def person_archive(
+    key: str, who: Principal, as_of: dt.datetime | None, sections: ArchiveSections
+) -> ArchiveQuery:
     """``key`` is an ID number (GB 11643) or, in masked files' links, the person's internal id."""
     require_archive_reader(who)
     key = key.strip().upper()
@@ -66,19 +91,24 @@ def person_archive(key: str, who: Principal, as_of: dt.datetime | None) -> Archi
         "as_of": as_of,
         "unmasked": who.sees_personal_data,
         "grid": who.grid_code,
+        **sections.params(),
     }
     return ArchiveQuery("person", key, read_sql("archive_person.sql"), params, personal=True)
 
 
-def enterprise_archive(credit_code: str, who: Principal, as_of: dt.datetime | None) -> ArchiveQuery:
+def enterprise_archive(
+    credit_code: str, who: Principal, as_of: dt.datetime | None, sections: ArchiveSections
+) -> ArchiveQuery:
     require_archive_reader(who)
+    if not sections.enterprises:
+        raise LayerForbidden("enterprise files follow the enterprises layer: your key may not read it")
     code = credit_code.strip().upper()
     if not CREDIT_CODE.match(code):
         raise InvalidInput(
             f"invalid credit code {credit_code!r}: 18 characters of 0-9 and A-Z without I, O, S, "
             "V, Z (GB 32100)"
         )
-    params = {"credit_code": code, "as_of": as_of}
+    params = {"credit_code": code, "as_of": as_of, **sections.params()}
     return ArchiveQuery("enterprise", code, read_sql("archive_enterprise.sql"), params, personal=False)
 
 

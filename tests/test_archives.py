@@ -163,3 +163,34 @@ def test_building_file_shows_provenance_per_attribute(client: TestClient, keys: 
     assert "urban_management" in floors["checks"]  # the department that verifies it
     # A planner sees person keys masked in provenance too.
     assert all("*" in key for key in doc["provenance"]["persons"])
+
+
+def test_issue_keys_in_a_building_file_are_masked(client: TestClient, keys: Keys, db) -> None:
+    from spatial.fusion import run_fusion
+
+    run_fusion(db)
+    code, id_number = db.execute(
+        "SELECT b.code, vi.entity_key FROM onemap.verification_issue vi "
+        "JOIN onemap.building b ON b.id = vi.building_id "
+        "WHERE vi.entity_kind = 'person' AND vi.status = 'open' ORDER BY vi.id LIMIT 1"
+    ).fetchone()
+    masked = client.get(f"/archives/buildings/{code}", headers=as_key(keys.planner)).json()
+    person_issues = [i for i in masked["verification_issues"] if i["entity_kind"] == "person"]
+    assert person_issues and all(i["entity_key"] != id_number and "*" in i["entity_key"] for i in person_issues)
+    assert id_number not in str(masked)
+    raw = client.get(f"/archives/buildings/{code}", headers=as_key(keys.admin)).json()
+    assert id_number in {i["entity_key"] for i in raw["verification_issues"]}
+
+
+def test_file_sections_follow_layer_grants(client: TestClient, keys: Keys, db) -> None:
+    code, credit_code = db.execute(
+        "SELECT b.code, e.credit_code FROM onemap.enterprise e JOIN onemap.building b ON b.id = e.building_id "
+        "ORDER BY e.id LIMIT 1"
+    ).fetchone()
+    # Housing may not read the market's enterprises layer, nor the grid's events: nor through a file.
+    housing = client.get(f"/archives/buildings/{code}", headers=as_key(keys.housing)).json()
+    assert housing["enterprises"] == [] and housing["events"] == []
+    assert client.get(f"/archives/enterprises/{credit_code}", headers=as_key(keys.housing)).status_code == 403
+    market = client.get(f"/archives/buildings/{code}", headers=as_key(keys.market)).json()
+    assert credit_code in {e["credit_code"] for e in market["enterprises"]}
+    assert client.get(f"/archives/enterprises/{credit_code}", headers=as_key(keys.market)).status_code == 200

@@ -12,13 +12,21 @@ from fastapi.responses import Response
 from psycopg import AsyncConnection
 
 from api.audit import record
+from api.catalog import readable_layers
 from api.db import connection
 from api.deps import get_principal
 from api.errors import Unauthorized
 from api.execute import fetch_one
 from api.routers.ogc_common import base_url
 from layers.access import Principal
-from layers.archives import ArchiveQuery, building_archive, check_found, enterprise_archive, person_archive
+from layers.archives import (
+    ArchiveQuery,
+    ArchiveSections,
+    building_archive,
+    check_found,
+    enterprise_archive,
+    person_archive,
+)
 from layers.query import parse_datetime
 from spatial.errors import InvalidInput
 from spatial.fusion import provenance_for_building_async
@@ -39,6 +47,10 @@ Who = Annotated[Principal, Depends(known_caller)]
 AsOf = Annotated[
     str | None, Query(description="The file as of this instant (RFC 3339 or a date); default now.")
 ]
+
+
+async def readable_sections(conn: AsyncConnection[Any], who: Principal) -> ArchiveSections:
+    return ArchiveSections.readable_by({layer.id for layer in await readable_layers(conn, who)})
 
 
 def as_of_instant(text: str | None) -> Any:
@@ -75,8 +87,10 @@ async def answer(
         )
     body = row["archive"]
     links = _links(base_url(request), query, row)
-    sections = "".join(f',"{name}":' + orjson.dumps(value).decode()
-                       for name, value in (await extra() if extra else {}).items())
+    sections = "".join(
+        f',"{name}":' + orjson.dumps(value).decode()
+        for name, value in (await extra() if extra else {}).items()
+    )
     return Response(body[:-1] + sections + ',"links":' + links + "}", media_type="application/json")
 
 
@@ -147,14 +161,17 @@ async def building(
         # Which department each fused value came from, and which others checked it.
         return {"provenance": await provenance_for_building_async(conn, code, who.sees_personal_data)}
 
-    return await answer(request, conn, who, building_archive(code, who, as_of_instant(datetime)), provenance)
+    sections = await readable_sections(conn, who)
+    query = building_archive(code, who, as_of_instant(datetime), sections)
+    return await answer(request, conn, who, query, provenance)
 
 
 @router.get("/persons/{person}", summary="One person, one file: residences, issues, reporting departments")
 async def person(
     request: Request, conn: Conn, who: Who, person: Annotated[str, Path(max_length=18)], datetime: AsOf = None
 ) -> Response:
-    return await answer(request, conn, who, person_archive(person, who, as_of_instant(datetime)))
+    sections = await readable_sections(conn, who)
+    return await answer(request, conn, who, person_archive(person, who, as_of_instant(datetime), sections))
 
 
 @router.get("/enterprises/{credit_code}", summary="One enterprise, one file: place, issues, events")
@@ -165,4 +182,6 @@ async def enterprise(
     credit_code: Annotated[str, Path(max_length=18)],
     datetime: AsOf = None,
 ) -> Response:
-    return await answer(request, conn, who, enterprise_archive(credit_code, who, as_of_instant(datetime)))
+    sections = await readable_sections(conn, who)
+    query = enterprise_archive(credit_code, who, as_of_instant(datetime), sections)
+    return await answer(request, conn, who, query)

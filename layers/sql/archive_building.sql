@@ -5,7 +5,10 @@
 WITH params AS (
     SELECT coalesce(%(as_of)s::timestamptz, now()) AS at,
            (coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE 'Asia/Shanghai')::date AS day,
-           %(unmasked)s::boolean AS unmasked
+           %(unmasked)s::boolean AS unmasked,
+           %(show_enterprises)s::boolean AS show_enterprises,
+           %(show_events)s::boolean AS show_events,
+           %(show_issues)s::boolean AS show_issues
 ),
 b AS (
     SELECT v.* FROM (
@@ -50,20 +53,25 @@ firms AS (
                valid_from, valid_to
         FROM onemap.enterprise_history WHERE building_id = (SELECT id FROM b)
     ) AS e, params
-    WHERE e.valid_from <= params.at AND (e.valid_to IS NULL OR e.valid_to > params.at)
+    WHERE e.valid_from <= params.at AND (e.valid_to IS NULL OR e.valid_to > params.at) AND params.show_enterprises
     ORDER BY e.id, e.valid_from DESC
 ),
 happenings AS (
     SELECT ev.id, ev.kind, ev.severity, ev.occurred_at, ev.description, ev.status
     FROM onemap.event AS ev, params
-    WHERE ev.building_id = (SELECT id FROM b) AND ev.occurred_at <= params.at
+    WHERE ev.building_id = (SELECT id FROM b) AND ev.occurred_at <= params.at AND params.show_events
     ORDER BY ev.occurred_at DESC LIMIT 100
 ),
 issues AS (
-    SELECT vi.id, vi.entity_kind, vi.entity_key, vi.attribute, vi.authoritative_department, vi.status, vi.created_at,
+    SELECT vi.id, vi.entity_kind,
+           -- a person issue's key is an ID number: masked like every other ID number of the file
+           CASE WHEN vi.entity_kind = 'person' AND NOT params.unmasked THEN onemap.mask_id_number(vi.entity_key)
+                ELSE vi.entity_key END AS entity_key,
+           vi.attribute, vi.authoritative_department, vi.status, vi.created_at,
            CASE WHEN vi.entity_kind = 'person' AND NOT params.unmasked THEN NULL ELSE vi.values END AS values
     FROM onemap.verification_issue AS vi, params
     WHERE vi.building_id = (SELECT id FROM b) AND vi.status = 'open' AND vi.created_at <= params.at
+      AND params.show_issues
 ),
 timeline AS (
     SELECT h.valid_from AS at, 'building_' || lower(h.operation) AS kind, 'version valid until ' || h.valid_to AS summary

@@ -2,7 +2,10 @@
 -- unit, the verification issues about it, which departments reported it, events at its building, and a
 -- timeline of its versions.
 WITH params AS (
-    SELECT coalesce(%(as_of)s::timestamptz, now()) AS at
+    SELECT coalesce(%(as_of)s::timestamptz, now()) AS at,
+           %(show_enterprises)s::boolean AS show_enterprises,
+           %(show_events)s::boolean AS show_events,
+           %(show_issues)s::boolean AS show_issues
 ),
 e AS (
     SELECT v.* FROM (
@@ -26,6 +29,7 @@ issues AS (
     SELECT vi.id, vi.attribute, vi.authoritative_department, vi.status, vi.created_at, vi.values
     FROM onemap.verification_issue AS vi, e, params
     WHERE vi.entity_kind = 'enterprise' AND vi.entity_key = e.credit_code AND vi.created_at <= params.at
+      AND params.show_issues
 ),
 reports AS (
     SELECT s.department, count(*) AS records, max(s.received_at) AS last_received
@@ -36,7 +40,7 @@ reports AS (
 happenings AS (
     SELECT ev.id, ev.kind, ev.severity, ev.occurred_at, ev.status
     FROM onemap.event AS ev, e, params
-    WHERE ev.building_id = e.building_id AND ev.occurred_at <= params.at
+    WHERE ev.building_id = e.building_id AND ev.occurred_at <= params.at AND params.show_events
     ORDER BY ev.occurred_at DESC LIMIT 50
 ),
 timeline AS (

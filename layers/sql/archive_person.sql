@@ -5,7 +5,10 @@
 WITH params AS (
     SELECT coalesce(%(as_of)s::timestamptz, now()) AS at,
            (coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE 'Asia/Shanghai')::date AS day,
-           %(unmasked)s::boolean AS unmasked
+           %(unmasked)s::boolean AS unmasked,
+           %(show_enterprises)s::boolean AS show_enterprises,
+           %(show_events)s::boolean AS show_events,
+           %(show_issues)s::boolean AS show_issues
 ),
 p AS (
     SELECT v.* FROM (
@@ -33,6 +36,7 @@ issues AS (
            CASE WHEN params.unmasked THEN vi.values END AS values
     FROM onemap.verification_issue AS vi, p, params
     WHERE vi.entity_kind = 'person' AND vi.entity_key = p.id_number AND vi.created_at <= params.at
+      AND params.show_issues
 ),
 reports AS (
     SELECT s.department, count(*) AS records, max(s.received_at) AS last_received
