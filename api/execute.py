@@ -49,10 +49,12 @@ def translated(exc: psycopg.Error) -> Exception:
         return InvalidInput(f"a property refers to something that does not exist ({diag.constraint_name})")
     if isinstance(exc, errors.CheckViolation):
         return InvalidInput(f"a property value breaks the rule {diag.constraint_name!r}")
-    if isinstance(exc, (errors.DataException, errors.InternalError_)):
-        # PostGIS reports unparsable or mismatched geometry as XX000; values out of range are 22xxx.
+    if isinstance(exc, (psycopg.DataError, errors.InternalError_)):
+        # Class 22 (division by zero, numbers out of range, bad text for a type) are psycopg.DataError
+        # subclasses; PostGIS reports unparsable or mismatched geometry as XX000.
         return InvalidInput(
             "a value in the request cannot be used: check geometries (valid GeoJSON of the "
-            "layer's geometry type, in the stated CRS) and numbers (within range)"
+            "layer's geometry type, in the stated CRS), numbers (within range, no division by zero) and the "
+            "types of filter values"
         )
     return exc

@@ -309,6 +309,7 @@ BAD_REQUESTS = [
     {"properties": 'code" FROM onemap.person --'},
     {"bbox": "0,0,1,1); DROP TABLE x; --"},
     {"filter": "S_INTERSECTS(geom, POINT(1))"},
+    {"filter": "floors / 0 > 1"},
 ]
 
 
