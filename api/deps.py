@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Header, Query, Request
 
 from api.auth import KEY_LOOKUP, hash_key, principal_from_row
+from api.catalog import readable_layer
 from api.db import get_pool
 from api.errors import Forbidden
 from api.execute import fetch_one
@@ -24,6 +25,19 @@ async def get_principal(
     async with get_pool(request).connection() as conn:
         row = await fetch_one(conn, KEY_LOOKUP, {"hash": hash_key(key)})
     return principal_from_row(row)
+
+
+def require_layer_reader(layer_id: str, *roles: str) -> Callable[..., Awaitable[Principal]]:
+    """A dependency for endpoints that serve a layer's rows in another shape (warnings are the events layer,
+    verification issues their layer): the caller needs one of `roles` and read access to that layer."""
+    role_check = require_role(*roles)
+
+    async def check(request: Request, who: Principal = Depends(role_check)) -> Principal:
+        async with get_pool(request).connection() as conn:
+            await readable_layer(conn, layer_id, who)  # 403 for a department without a grant
+        return who
+
+    return check
 
 
 def require_role(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:

@@ -50,6 +50,7 @@ def keys(platform_env: str, crowded_unit: dict[str, Any]) -> dict[str, str]:
             "other": create_key(conn, "other grid worker", "grid_worker", grid_code=other).key,
             "admin": create_key(conn, "admin", "admin").key,
             "planner": create_key(conn, "planner", "planner").key,
+            "market": create_key(conn, "market editor", "department_editor", department="market").key,
         }
 
 
@@ -180,3 +181,12 @@ def test_economic_potential_by_street(client: TestClient, keys: dict[str, str]) 
     features = response.json()["features"]
     assert features and features[0]["geometry"]["type"] in ("MultiPolygon", "Polygon")
     assert features[0]["properties"]["potential_m2"] >= features[-1]["properties"]["potential_m2"]
+
+
+def test_departments_without_a_grant_see_no_warnings_or_issues(client: TestClient, keys: dict[str, str]) -> None:
+    # Warnings are the grid department's events layer and issues its verification_issues layer: the market
+    # department has no grant to either.
+    for path in ("/warnings", "/verification/issues"):
+        refused = client.get(path, headers={"X-API-Key": keys["market"]})
+        assert refused.status_code == 403 and "may not read" in refused.json()["detail"]
+        assert client.get(path, headers={"X-API-Key": keys["planner"]}).status_code == 200

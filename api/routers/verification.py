@@ -10,7 +10,7 @@ from psycopg import AsyncConnection
 
 from api.audit import record
 from api.db import connection
-from api.deps import require_role
+from api.deps import require_layer_reader
 from api.routers.warnings import scope_grid
 from layers.access import Principal
 from spatial.errors import NotFound
@@ -19,8 +19,14 @@ from spatial.fusion.decisions import IssueFilter, decide_issue, issues_page
 router = APIRouter(prefix="/verification", tags=["Verification"])
 
 Conn = Annotated[AsyncConnection[Any], Depends(connection)]
-Caller = Annotated[Principal, Depends(require_role("admin", "planner", "grid_worker", "department_editor"))]
-Decider = Annotated[Principal, Depends(require_role("admin", "grid_worker", "department_editor"))]
+# The verification_issues layer's read grant decides which departments see and decide issues.
+Caller = Annotated[
+    Principal,
+    Depends(require_layer_reader("verification_issues", "admin", "planner", "grid_worker", "department_editor")),
+]
+Decider = Annotated[
+    Principal, Depends(require_layer_reader("verification_issues", "admin", "grid_worker", "department_editor"))
+]
 
 
 @router.get("/issues", summary="Verification issues (values per source, masked)")

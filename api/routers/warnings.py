@@ -12,7 +12,7 @@ from psycopg import AsyncConnection
 
 from api.audit import record
 from api.db import connection
-from api.deps import require_role
+from api.deps import require_layer_reader
 from api.errors import Forbidden
 from layers.access import Principal
 from spatial.errors import NotFound
@@ -21,8 +21,10 @@ from spatial.monitoring.warnings import WarningFilter, handle_warning, warnings_
 router = APIRouter(prefix="/warnings", tags=["Warnings"])
 
 Conn = Annotated[AsyncConnection[Any], Depends(connection)]
-Reader = Annotated[Principal, Depends(require_role("admin", "planner", "grid_worker", "department_editor"))]
-Handler = Annotated[Principal, Depends(require_role("admin", "grid_worker", "department_editor"))]
+READERS = ("admin", "planner", "grid_worker", "department_editor")
+# Warnings are rows of the events layer: its read grant decides which departments see them.
+Reader = Annotated[Principal, Depends(require_layer_reader("events", *READERS))]
+Handler = Annotated[Principal, Depends(require_layer_reader("events", "admin", "grid_worker", "department_editor"))]
 MAX_PAGE = 500
 
 
