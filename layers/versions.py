@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from layers.access import Principal
 from layers.catalog import Layer
 from layers.errors import InvalidLayer, LayerForbidden, LayerNotFound
+from layers.query.columns import column_expression
 from spatial.schema import SCHEMA
 
 HISTORY_EXTRA = ("valid_to", "operation", "changed_by")
@@ -39,28 +40,45 @@ def data_columns(conn: psycopg.Connection, table: str) -> list[str]:
     return [r[0] for r in rows if r[0] not in ("valid_from", *HISTORY_EXTRA)]
 
 
-def _states(conn: psycopg.Connection, layer: Layer, fid: Any) -> list[dict[str, Any]]:
+def _properties(layer: Layer, who: Principal) -> sql.Composable:
+    """The declared fields of a state as ``who`` may see them: masked or withheld like in feature pages."""
+    pairs = [
+        sql.SQL("{}, {}").format(sql.Literal(f.name), column_expression(layer, f.name, who))
+        for f in layer.fields
+        if f.name != layer.geometry_column
+    ]
+    return sql.SQL("jsonb_build_object({})").format(sql.SQL(", ").join(pairs)) if pairs else sql.SQL("'{}'")
+
+
+def _states(conn: psycopg.Connection, layer: Layer, fid: Any, who: Principal) -> list[dict[str, Any]]:
     base = sql.Identifier(SCHEMA, layer.source)
     history = sql.Identifier(SCHEMA, f"{layer.source}_history")
     key = sql.Identifier(layer.id_column)
+    # A grid worker sees the states of features in their grid only (as in every other read).
+    in_scope = (
+        sql.SQL("{} = %(grid)s").format(sql.Identifier(layer.grid_column))
+        if who.role == "grid_worker" and layer.grid_column
+        else sql.SQL("TRUE")
+    )
     statement = sql.SQL(
         "SELECT * FROM ("
-        " SELECT to_jsonb(h) - {g} - 'valid_from' - 'valid_to' - 'operation' - 'changed_by' AS properties,"
-        "  ST_AsGeoJSON(h.{gi})::jsonb AS geometry, h.valid_from, h.valid_to, h.operation, h.changed_by"
-        "  FROM {history} h WHERE h.{key} = %(fid)s"
+        " SELECT {props} AS properties,"
+        "  ST_AsGeoJSON({gi})::jsonb AS geometry, valid_from, valid_to, operation, changed_by"
+        "  FROM {history} WHERE {key} = %(fid)s AND {in_scope}"
         " UNION ALL"
-        " SELECT to_jsonb(b) - {g} - 'valid_from', ST_AsGeoJSON(b.{gi})::jsonb, b.valid_from, NULL, "
-        "'CURRENT',"
-        "  NULL FROM {base} b WHERE b.{key} = %(fid)s) s ORDER BY valid_from, valid_to NULLS LAST"
+        " SELECT {props}, ST_AsGeoJSON({gi})::jsonb, valid_from, NULL, 'CURRENT', NULL"
+        "  FROM {base} WHERE {key} = %(fid)s AND {in_scope}) s ORDER BY valid_from, valid_to NULLS LAST"
     ).format(
-        g=sql.Literal(layer.geometry_column),
+        props=_properties(layer, who),
         gi=sql.Identifier(layer.geometry_column),
         history=history,
         base=base,
         key=key,
+        in_scope=in_scope,
     )
+    show_editors = layer.can_edit(who) or who.role == "admin"
     with conn.cursor(row_factory=dict_row) as cursor:
-        rows = cursor.execute(statement, {"fid": fid}).fetchall()
+        rows = cursor.execute(statement, {"fid": fid, "grid": who.grid_code}).fetchall()
     return [
         {
             "version": i,
@@ -68,7 +86,7 @@ def _states(conn: psycopg.Connection, layer: Layer, fid: Any) -> list[dict[str, 
             "valid_to": r["valid_to"],
             "current": r["operation"] == "CURRENT",
             "ended_by": None if r["operation"] == "CURRENT" else r["operation"].lower(),
-            "changed_by": r["changed_by"],
+            "changed_by": r["changed_by"] if show_editors else None,
             "properties": r["properties"],
             "geometry": r["geometry"],
         }
@@ -76,9 +94,11 @@ def _states(conn: psycopg.Connection, layer: Layer, fid: Any) -> list[dict[str, 
     ]
 
 
-def feature_versions(conn: psycopg.Connection, layer: Layer, fid: Any) -> list[dict[str, Any]]:
+def feature_versions(
+    conn: psycopg.Connection, layer: Layer, fid: Any, who: Principal
+) -> list[dict[str, Any]]:
     _require_versioned(layer)
-    states = _states(conn, layer, fid)
+    states = _states(conn, layer, fid, who)
     if not states:
         raise LayerNotFound(f"layer {layer.id!r} has no feature {fid!r}, now or in its history")
     return states
@@ -94,7 +114,7 @@ def restore_version(
     """Make version `version` of feature `fid` current again (re-creating the feature if it was deleted)."""
     if not layer.can_edit(who):
         raise LayerForbidden(f"your key may not edit layer {layer.id!r}")
-    states = feature_versions(conn, layer, fid)
+    states = feature_versions(conn, layer, fid, who)
     chosen = next((s for s in states if s["version"] == version), None)
     if chosen is None:
         raise LayerNotFound(f"feature {fid!r} of layer {layer.id!r} has versions 1 to {len(states)}")
@@ -123,11 +143,16 @@ def restore_version(
             sql.SQL("INSERT INTO {base} ({names}) {picked}").format(base=base, names=names, picked=picked),
             {"fid": fid, "vf": chosen["valid_from"], "vt": chosen["valid_to"]},
         )
-    return feature_versions(conn, layer, fid)[-1]
+    return feature_versions(conn, layer, fid, who)[-1]
 
 
-def layer_changes(conn: psycopg.Connection, layer: Layer, limit: int = 200) -> list[dict[str, Any]]:
-    """The layer's edits, newest first: when, who, what kind, how many features."""
+def layer_changes(
+    conn: psycopg.Connection, layer: Layer, who: Principal, limit: int = 200
+) -> list[dict[str, Any]]:
+    """The layer's edits, newest first: when, who, what kind, how many features. Only for those who may edit
+    the layer (an edit log names its editors)."""
+    if not layer.can_edit(who):
+        raise LayerForbidden(f"the edit log of layer {layer.id!r} is for those who may edit it")
     _require_versioned(layer)
     history = sql.Identifier(SCHEMA, f"{layer.source}_history")
     statement = sql.SQL(

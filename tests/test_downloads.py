@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -102,3 +103,51 @@ def test_edit_history_as_of_download_and_restore(
     assert (
         len(client.get("/collections/dl_buildings/items/1/versions", headers=water).json()["versions"]) == 4
     )
+
+
+def test_version_reads_follow_the_read_rules(
+    setup: tuple[TestClient, dict[str, str], str], db: psycopg.Connection
+) -> None:
+    client, keys, _ = setup
+    with db.transaction():
+        db.execute("SET LOCAL onemap.actor = 'key:test:housing'")
+        building_id, grid = db.execute(
+            "UPDATE onemap.building SET floors = floors + 1 WHERE id = 3 RETURNING id, grid_code"
+        ).fetchone()
+    planner = client.get(
+        f"/collections/buildings/items/{building_id}/versions", headers={"X-API-Key": keys["planner"]}
+    )
+    states = planner.json()["versions"]
+    assert len(states) >= 2
+    # Declared fields only (no internal columns such as ground_elevation_m), and the editor's name withheld
+    # from a reader who may not edit.
+    assert set(states[0]["properties"]) == {
+        "code",
+        "name",
+        "address",
+        "use",
+        "floors",
+        "height_m",
+        "structure",
+        "built_year",
+        "street_code",
+        "community_code",
+        "grid_code",
+    }
+    assert all(s["changed_by"] is None for s in states)
+    # The edit log names editors: not for readers who may not edit.
+    assert client.get("/collections/buildings/versions").status_code == 403
+    other = db.execute(
+        "SELECT grid_code FROM onemap.building WHERE grid_code <> %s LIMIT 1", (grid,)
+    ).fetchone()[0]
+    from api.auth import create_key
+    from spatial.database import engine_for
+
+    with engine_for(os.environ["ONEMAP_DATABASE_URL"]).begin() as conn:
+        outsider = create_key(conn, "versions-outsider", "grid_worker", grid_code=other).key
+    response = client.get(
+        f"/collections/buildings/items/{building_id}/versions", headers={"X-API-Key": outsider}
+    )
+    assert response.status_code == 404
+    bad = client.get("/collections/buildings/items/abc/versions", headers={"X-API-Key": keys["planner"]})
+    assert bad.status_code == 400 and "integer" in bad.json()["detail"]

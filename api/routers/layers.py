@@ -31,6 +31,7 @@ from layers import downloads, thematic, uploads, versions
 from layers.access import Principal
 from layers.catalog import Layer, get_layer
 from layers.errors import InvalidLayer, LayerForbidden
+from layers.query.columns import coerce, require_field
 from spatial.database import database_url, engine_for
 from spatial.ingest import IngestOptions, UploadTooLarge, get_ingest_settings
 
@@ -191,7 +192,7 @@ def download(
 @router.get("/collections/{layer_id}/versions", summary="The layer's edits, newest first")
 def layer_versions(layer_id: str, who: Who) -> dict[str, Any]:
     with _session(layer_id, who) as (layer, conn):
-        return {"layer": layer.id, "changes": versions.layer_changes(conn, layer)}
+        return {"layer": layer.id, "changes": versions.layer_changes(conn, layer, who)}
 
 
 @router.post("/collections/{layer_id}/versions/restore", summary="Restore the whole layer as of a date")
@@ -212,17 +213,19 @@ def restore_layer(
 @router.get("/collections/{layer_id}/items/{fid}/versions", summary="A feature's versions")
 def feature_versions(layer_id: str, fid: str, who: Who) -> dict[str, Any]:
     with _session(layer_id, who) as (layer, conn):
-        return {"layer": layer.id, "id": fid, "versions": versions.feature_versions(conn, layer, _fid(fid))}
+        states = versions.feature_versions(conn, layer, _fid(layer, fid), who)
+        return {"layer": layer.id, "id": fid, "versions": states}
 
 
 @router.post("/collections/{layer_id}/items/{fid}/versions/{version}/restore", summary="Restore a version")
 def restore_feature(layer_id: str, fid: str, version: int, who: Who) -> dict[str, Any]:
     with _session(layer_id, who) as (layer, conn):
-        return versions.restore_version(conn, layer, _fid(fid), version, who)
+        return versions.restore_version(conn, layer, _fid(layer, fid), version, who)
 
 
-def _fid(value: str) -> Any:
-    return int(value) if value.isdigit() else value
+def _fid(layer: Layer, value: str) -> Any:
+    """The feature id as the type of the layer's id column (InvalidInput says what was expected)."""
+    return coerce(require_field(layer, layer.id_column), value)
 
 
 @router.put("/collections/{layer_id}/grants", summary="Departments granted read / edit access")
