@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from layers.access import Principal
+from layers.catalog import Layer
 
 _INSERT = (
     "INSERT INTO onemap.audit_log (actor, role, action, target_kind, target_id, detail) "
@@ -24,14 +26,45 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """One audit row; inside the caller's transaction when there is one, so a failed edit leaves none."""
-    await conn.execute(
-        _INSERT,
-        {
-            "actor": who.actor,
-            "role": who.role,
-            "action": action,
-            "kind": target_kind,
-            "target": target_id,
-            "detail": Jsonb(detail or {}),
-        },
-    )
+    await conn.execute(_INSERT, _row(who, action, target_kind, target_id, detail))
+
+
+def _row(
+    who: Principal, action: str, target_kind: str, target_id: str | None, detail: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "actor": who.actor,
+        "role": who.role,
+        "action": action,
+        "kind": target_kind,
+        "target": target_id,
+        "detail": Jsonb(detail or {}),
+    }
+
+
+def reveals_personal_data(layer: Layer, who: Principal) -> bool:
+    """Whether `who` receives `layer`'s personal fields unmasked (and so the read must be audited)."""
+    return who.sees_personal_data and any(f.personal or f.mask for f in layer.fields)
+
+
+async def record_personal_read(
+    conn: AsyncConnection[Any],
+    who: Principal,
+    target_kind: str,
+    target_id: str | None,
+    detail: dict[str, Any],
+) -> None:
+    """Audit a read that returned unmasked personal data (callers check that it did)."""
+    await record(conn, who, "read", target_kind, target_id, {**detail, "masked": False})
+
+
+def record_sync(
+    conn: psycopg.Connection,
+    who: Principal,
+    action: str,
+    target_kind: str,
+    target_id: str | None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """`record` for the synchronous routes (uploads, downloads)."""
+    conn.execute(_INSERT, _row(who, action, target_kind, target_id, detail))

@@ -26,6 +26,7 @@ from psycopg import sql
 from layers.access import Principal
 from layers.catalog import Field, Layer
 from layers.errors import InvalidLayer, LayerForbidden
+from layers.query.columns import hides
 from spatial.schema import SCHEMA
 
 FORMATS = {
@@ -45,7 +46,7 @@ class Download:
 
 
 def _visible_fields(layer: Layer, who: Principal) -> list[Field]:
-    return [f for f in layer.fields if not f.personal or who.sees_personal_data]
+    return [f for f in layer.fields if not hides(f, who)]
 
 
 def _headers(fields: list[Field]) -> list[str]:

@@ -351,3 +351,21 @@ def test_number_matched_is_the_planner_estimate_on_large_results(
     exact = db.execute(f"SELECT count(*) FROM onemap.building WHERE {condition}").fetchone()[0]
     assert len(page["features"]) == 5 and exact > 5
     assert 0 < page["numberMatched"] < exact
+
+
+def test_unmasked_personal_reads_are_audited(client: TestClient, keys: Keys, db) -> None:
+    from spatial.fusion import run_fusion
+
+    run_fusion(db)  # verification issues about people: their keys are ID numbers
+    before = scalar(db, "SELECT count(*) FROM onemap.audit_log WHERE target_id = 'verification_issues'")
+    masked = items(client, "verification_issues", keys.planner, limit=5)
+    assert masked["features"] and scalar(
+        db, "SELECT count(*) FROM onemap.audit_log WHERE target_id = 'verification_issues'"
+    ) == before  # masked reads are not personal data
+    raw = items(client, "verification_issues", keys.admin, limit=5)
+    assert raw["features"]
+    row = db.execute(
+        "SELECT actor, role, action, detail->>'masked' FROM onemap.audit_log "
+        "WHERE target_id = 'verification_issues' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    assert row[1:] == ("admin", "read", "false") and "t-admin" in row[0]

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from psycopg import AsyncConnection
 
+from api.audit import record_personal_read, reveals_personal_data
 from api.catalog import readable_layers
 from api.db import connection
 from api.dependencies.features import ItemsRequest, items_request, property_names, request_layer
@@ -205,6 +206,9 @@ async def items(
     matched = await number_matched(conn, selection)
     if returned == query.limit and matched <= query.offset + returned:
         matched = query.offset + returned + 1  # an estimate that is too low must not hide the next page
+    if returned and reveals_personal_data(layer, who):
+        detail = {"query": str(request.query_params), "returned": returned}
+        await record_personal_read(conn, who, "collection", layer.id, detail)
     envelope = {
         "numberReturned": returned,
         "numberMatched": matched,
@@ -248,6 +252,8 @@ async def item(
     if row is None:
         await explain_absence(conn, layer, who, feature_id)
         raise NotFound(f"no feature {feature_id!r} in collection {layer.id!r}")
+    if reveals_personal_data(layer, who):
+        await record_personal_read(conn, who, "feature", f"{layer.id}/{feature_id}", {})
     href = f"{base_url(request)}/collections/{layer.id}/items/{feature_id}"
     links = [link(href, "self", GEOJSON), link(f"{base_url(request)}/collections/{layer.id}", "collection")]
     body = row["feature"][:-1] + "," + orjson.dumps({"links": links}).decode()[1:]

@@ -26,6 +26,7 @@ from fastapi import APIRouter, Body, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
 
+from api.audit import record_sync, reveals_personal_data
 from api.deps import get_principal
 from layers import downloads, thematic, uploads, versions
 from layers.access import Principal
@@ -179,6 +180,9 @@ def download(
     as_of = _parse_datetime(datetime_)
     with _session(layer_id, who) as (layer, conn):
         result = downloads.download(conn, layer, who, f, as_of)
+        if reveals_personal_data(layer, who):
+            detail = {"format": f, "as_of": as_of.isoformat() if as_of else None, "rows": result.rows}
+            record_sync(conn, who, "download", "collection", layer.id, {**detail, "masked": False})
     folder = result.path.parent
     return FileResponse(
         result.path,

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query
 from psycopg import AsyncConnection
 
-from api.audit import record
+from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_layer_reader
 from api.routers.warnings import scope_grid
@@ -47,6 +47,8 @@ async def list_issues(
         scope_grid(who, grid), status, entity_kind, attribute, building, limit, offset, who.sees_personal_data
     )
     rows, matched = await issues_page(conn, where)
+    if rows and who.sees_personal_data:  # person issues carry unmasked ID numbers and values
+        await record_personal_read(conn, who, "verification_issues", grid, {"returned": len(rows)})
     return {"numberMatched": matched, "numberReturned": len(rows), "issues": rows}
 
 

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from psycopg import AsyncConnection
 
-from api.audit import record
+from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_layer_reader
 from api.errors import Forbidden
@@ -83,6 +83,8 @@ async def list_warnings(
         unmasked=who.sees_personal_data,
     )
     rows, matched = await warnings_page(conn, where)
+    if rows and who.sees_personal_data:  # residents' names and phones went out unmasked
+        await record_personal_read(conn, who, "warnings", grid, {"returned": len(rows)})
     warnings = [_shape(request, row) for row in rows]
     latest = max((w["updated_at"] for w in warnings), default=since)
     query = {k: v for k, v in request.query_params.items() if k not in ("offset", "since")}
