@@ -3,7 +3,8 @@
 Runs on whatever district is loaded in the database (the issue's targets are for `full`):
 
     ONEMAP_DATA_DIR=/tmp/onemap-bench-f .venv/bin/onemap generate --scale small
-    ONEMAP_DATA_DIR=/tmp/onemap-bench-f .venv/bin/python benchmarks/features_vs_tipg.py --runs 30 --tipg /tmp/tipg-venv/bin
+    ONEMAP_DATA_DIR=/tmp/onemap-bench-f .venv/bin/python benchmarks/features_vs_tipg.py \
+        --runs 30 --tipg /tmp/tipg-venv/bin
 
 Measures the median of a 1,000-feature GeoJSON page of buildings from onemap and from tipg (same request,
 same tables, both servers on this machine), checks onemap's geometries are byte-identical to ST_AsGeoJSON,

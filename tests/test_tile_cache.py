@@ -18,6 +18,7 @@ import pytest
 from spatial.database import libpq_url
 from tests.tiles_support import address_at, decode, tile_env, url_of
 from tiles.cache import TileCache, TileKey
+from tiles.settings import get_tile_settings
 from tiles.tms import get_tms
 
 __all__ = ["tile_env"]
@@ -208,3 +209,26 @@ def test_datetime_gives_tiles_as_of_that_time(tile_env: Path, db: psycopg.Connec
             assert floors_at(datetime=before.isoformat()) == floors
     finally:
         db.execute("UPDATE onemap.building SET floors = %s WHERE id = %s", (floors, building_id))
+
+
+def test_without_the_cache_catalog_changes_still_reach_tiles(
+    tile_env: Path, db: psycopg.Connection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the tile cache off there is no change listener: the catalog is re-read after catalog_max_age, so a
+    layer made internal stops being served to the public."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    monkeypatch.setenv("ONEMAP_TILES_CACHE", "false")
+    monkeypatch.setenv("ONEMAP_TILES_CATALOG_MAX_AGE", "0")
+    get_tile_settings.cache_clear()
+    url = url_of("buildings", address_at("WebMercatorQuad", LON, LAT, 15))
+    try:
+        with TestClient(create_app()) as client:
+            assert client.get(url).status_code == 200
+            db.execute("UPDATE onemap.layer SET sensitivity = 'internal' WHERE id = 'buildings'")
+            assert client.get(url).status_code == 404  # hidden from the public, as for features
+    finally:
+        db.execute("UPDATE onemap.layer SET sensitivity = 'public' WHERE id = 'buildings'")
+        get_tile_settings.cache_clear()

@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
+import time
 from typing import Any
 
 from psycopg import AsyncConnection
 
 from layers.access import Principal
-from layers.catalog import Layer, _row_to_layer
+from layers.catalog import Layer, layer_from_mapping
 from layers.errors import LayerForbidden, LayerNotFound
 
 
 class TileCatalog:
-    def __init__(self) -> None:
+    """`max_age`: without a LISTEN connection to say when the catalog changes (tile cache off), re-read it
+    after this many seconds, so a revoked grant or a removed layer stops being served soon after."""
+
+    def __init__(self, max_age: float | None = None) -> None:
         self._layers: dict[str, Layer] | None = None
         self._stale = True
+        self._max_age = max_age
+        self._loaded_at = 0.0
 
     def forget(self) -> None:
         # The old copy stays for ``layers_of_source``: an edit arriving before the reload must still find the
@@ -24,21 +29,18 @@ class TileCatalog:
         self._stale = True
 
     async def all(self, conn: AsyncConnection[Any]) -> dict[str, Layer]:
-        if self._stale or self._layers is None:
+        expired = self._max_age is not None and time.monotonic() - self._loaded_at > self._max_age
+        if self._stale or self._layers is None or expired:
             # Marked fresh before reading: a change notified while we read marks it stale again.
             self._stale = False
+            self._loaded_at = time.monotonic()
             try:
                 cursor = await conn.execute("SELECT * FROM onemap.layer ORDER BY id")
                 rows = await cursor.fetchall()
             except Exception:
                 self._stale = True
                 raise
-            # The catalog's own row reader expects SQLAlchemy rows; a namespace with _mapping serves.
-            layers = {}
-            for row in rows:
-                layer = _row_to_layer(SimpleNamespace(_mapping=dict(row)))  # type: ignore[arg-type]
-                layers[layer.id] = layer
-            self._layers = layers
+            self._layers = {layer.id: layer for layer in map(layer_from_mapping, rows)}
         return self._layers
 
     def cached(self) -> dict[str, Layer]:
@@ -49,7 +51,8 @@ class TileCatalog:
 
     @property
     def loaded(self) -> bool:
-        return not self._stale and self._layers is not None
+        expired = self._max_age is not None and time.monotonic() - self._loaded_at > self._max_age
+        return not self._stale and self._layers is not None and not expired
 
     async def get(self, conn: AsyncConnection[Any] | None, layer_id: str, who: Principal) -> Layer:
         """The same answers as ``layers.catalog.get_layer``: 404 for unknown (or, to the public, hidden)

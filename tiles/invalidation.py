@@ -61,6 +61,7 @@ class InvalidationListener:
                 raise
             except Exception as exc:  # the database went away: stop trusting the cache until we are back
                 self.cache.usable = False
+                self.catalog.forget()
                 log.warning("tile invalidation: listening connection lost (%s); retrying", exc)
                 await asyncio.sleep(RETRY_SECONDS)
 

@@ -77,9 +77,9 @@ class TileService:
 
 async def start_tile_service(pool: AsyncConnectionPool, url: str) -> TileService:
     settings = get_tile_settings()
-    catalog = TileCatalog()
     if not settings.cache:
-        return TileService(pool, catalog, None, None)
+        return TileService(pool, TileCatalog(max_age=settings.catalog_max_age), None, None)
+    catalog = TileCatalog()
     disk = cache_dir() if settings.cache_disk else None
     cache = TileCache(settings.cache_memory_mb * 1024 * 1024, disk, margin=settings.buffer / settings.extent)
     cache.usable = False  # until the listener is connected and has caught up

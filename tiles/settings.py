@@ -25,6 +25,9 @@ class TileSettings(BaseSettings):
     detail_zoom: int = 15
     cache: bool = Field(default=True, description="Cache tiles (memory, and disk when cache_dir is usable).")
     cache_memory_mb: int = 256
+    catalog_max_age: float = Field(
+        default=5.0, description="With the cache off (no change notifications): re-read the catalog this often (s)."
+    )
     cache_dir: Path | None = Field(default=None, description="Disk cache; default <data_dir>/tile-cache.")
     cache_disk: bool = True
     max_age: int = Field(default=60, description="Cache-Control max-age of tile responses, in seconds.")
