@@ -17,6 +17,7 @@ from typing import Any
 import mapclassify
 import numpy as np
 import psycopg
+import pydantic
 from psycopg import sql
 
 from layers.catalog import Layer
@@ -338,9 +339,31 @@ def field_categories(conn: psycopg.Connection, layer: Layer, field_name: str, li
     return [row[0] for row in conn.execute(statement, [*params, limit]).fetchall()]
 
 
+class StyleRequest(pydantic.BaseModel):
+    """What a style request may set, with its types (so a wrong type is a 400, not a crash)."""
+
+    model_config = pydantic.ConfigDict(extra="ignore")
+
+    geometry: str | None = None
+    field: str | None = None
+    method: str | None = None
+    k: pydantic.StrictInt | None = None
+    ramp: str | None = None
+    breaks: list[float] | None = None
+    color: str | None = None
+    opacity: float | None = pydantic.Field(default=None, ge=0, le=1)
+    title: str | None = None
+
+
 def build_style(conn: psycopg.Connection, layer: Layer, spec: dict[str, Any]) -> ThematicStyle:
     """A complete style (classes computed from the layer's data) from a request such as
     ``{"field": "height", "method": "natural_breaks", "k": 5, "ramp": "YlOrRd"}``."""
+    try:
+        spec = StyleRequest.model_validate(spec).model_dump(exclude_unset=True)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidLayer(f"style {where}: {first['msg']}") from None
     current = (
         ThematicStyle.from_dict(layer.style) if layer.style.get("type") == "thematic" else ThematicStyle()
     )

@@ -347,6 +347,8 @@ def test_analysis_endpoints_return_geojson(platform_env: str, world_url: str) ->
             assert raster.status_code == 200 and raster.content[:2] in (b"II", b"MM")
             assert client.get("/analysis/events/99/buffer").status_code == 404
             assert client.get("/analysis/population", params={"level": "planet"}).status_code == 400
+            far = client.get("/analysis/population", params={"as_of": "9999-12-31"})
+            assert far.status_code == 400 and "outside" in far.json()["detail"]
             app.dependency_overrides[get_principal] = lambda: PUBLIC
             assert client.get("/analysis/population").status_code == 403
     finally:

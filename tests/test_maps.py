@@ -190,3 +190,9 @@ def test_one_map_in_a_notebook(platform_env: str, keys: dict[str, str]) -> None:
     assert "http://onemap.intranet:8000/static/leaflet/leaflet.js" in html
     assert json.dumps("我的点 my points") in html and "plain folium" in html
     assert html.count("onemap.register(") >= 8
+
+
+def test_heatmap_dates_out_of_range_are_a_400(client: TestClient, keys: dict[str, str]) -> None:
+    response = client.get("/map/heat", params={"kind": "events", "datetime": "0001-01-01"},
+                          headers={"X-API-Key": keys["planner"]})
+    assert response.status_code == 400 and "datetime" in response.json()["detail"]

@@ -65,6 +65,8 @@ def test_put_style_and_legend_with_permissions(
     height = next(f["name"] for f in created.json()["report"]["fields"] if f["title"] == "高度")
     spec = {"field": height, "method": "natural_breaks", "k": 4, "ramp": "YlOrRd"}
     assert client.put("/collections/styled_buildings/style", json=spec, headers=housing).status_code == 403
+    wrong = client.put("/collections/styled_buildings/style", json={**spec, "k": "x"}, headers=water)
+    assert wrong.status_code == 400 and "style k" in wrong.json()["detail"]
     styled = client.put("/collections/styled_buildings/style", json=spec, headers=water)
     assert styled.status_code == 200, styled.text
     document = styled.json()

@@ -30,6 +30,8 @@ def padded(bounds: tuple[float, float, float, float], pad: float) -> tuple[float
 
 def _parse_instant(text: str) -> dt.datetime:
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    if not 1900 <= value.year <= 2999:  # a year before an instant near year 1 would overflow
+        raise ValueError(f"{text!r} is outside the years 1900 to 2999")
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 

@@ -16,9 +16,18 @@ import pandas as pd
 from spatial.errors import InvalidInput
 
 BEIJING = dt.timezone(dt.timedelta(hours=8))
+# The dates an analysis can be asked about: the archives start in the 20th century; far dates overflow.
+EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
 
 def parse_as_of(value: dt.date | str | None, today: dt.date | None = None) -> dt.date:
+    day = _as_date(value, today)
+    if not EARLIEST <= day <= LATEST:
+        raise InvalidInput(f"as-of date {value!s} is outside {EARLIEST} to {LATEST}")
+    return day
+
+
+def _as_date(value: dt.date | str | None, today: dt.date | None) -> dt.date:
     if value is None:
         return today or dt.datetime.now(BEIJING).date()
     if isinstance(value, dt.datetime):
