@@ -8,11 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import pytest
 
 DATA = Path(__file__).parent / "data"
 REAL = Path(__file__).parents[2] / "shared" / "data" / "real"
 HK = REAL / "china_other" / "hk_central_osm_buildings.geojson"
 PRAGUE = REAL / "reference" / "momepy_bubenec_prague.gpkg"
+
+
+def real_file(path: Path) -> Path:
+    """A file of the real third-party data set, which sits in shared/ beside a checkout (not shipped: OSM data
+    is ODbL); a checkout without it skips the test that needs it, saying why."""
+    if not path.exists():
+        pytest.skip(f"real third-party data not found at {path}")
+    return path
+
+
 ROLES = {
     "admin": ("admin", None, None),
     "water": ("department_editor", "water", None),

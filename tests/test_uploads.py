@@ -20,7 +20,7 @@ from psycopg import sql
 from shapely.geometry import Point, Polygon
 
 from spatial.ingest import get_ingest_settings
-from tests._layer_helpers import DATA, HK, PRAGUE, assert_absent, make_keys, upload
+from tests._layer_helpers import DATA, HK, PRAGUE, assert_absent, make_keys, real_file, upload
 
 
 @pytest.fixture(scope="module")
@@ -115,10 +115,10 @@ def test_grants_let_another_department_read(client: TestClient, keys: dict[str, 
 def test_real_geojson_geopackage_any_layer_kml_flatgeobuf(
     client: TestClient, keys: dict[str, str], tmp_path: Path
 ) -> None:
-    hk = upload(client, keys["housing"], HK, id="hk_buildings", title="香港中环建筑 HK Central buildings")
+    hk = upload(client, keys["housing"], real_file(HK), id="hk_buildings", title="香港中环建筑 HK Central buildings")
     assert hk.status_code == 201, hk.text
     assert hk.json()["layers"][0]["rows"] == 684
-    several = upload(client, keys["housing"], PRAGUE, id="prague_any", allow_outside_china=True)
+    several = upload(client, keys["housing"], real_file(PRAGUE), id="prague_any", allow_outside_china=True)
     assert several.status_code == 400 and "layer=" in several.json()["detail"]
     streets = upload(
         client, keys["housing"], PRAGUE, id="prague_streets", layer="streets", allow_outside_china=True
@@ -310,7 +310,7 @@ def test_swapped_and_outside_china_coordinates(
     _refused(upload(client, keys["water"], swapped, "s.csv", id="swapped"), db, "swapped", "swapped")
     abroad = _csv("name,lon,lat\nparis,2.35,48.85\n")
     _refused(upload(client, keys["water"], abroad, "a.csv", id="abroad"), db, "abroad", "outside china")
-    prague = upload(client, keys["water"], PRAGUE, id="prague", layer="buildings")
+    prague = upload(client, keys["water"], real_file(PRAGUE), id="prague", layer="buildings")
     _refused(prague, db, "prague", "outside china", "allow_outside_china")
     metres = _csv("name,x,y\na,2514000.0,420000.0\n")  # Gauss-Kruger metres read as degrees
     _refused(upload(client, keys["water"], metres, "m.csv", id="metres"), db, "metres", "crs")
