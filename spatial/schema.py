@@ -154,9 +154,7 @@ source_record = sa.Table(
     sa.Column("entity_key", sa.Text, nullable=False),
     sa.Column("payload", JSONB, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("processed_at", sa.DateTime(timezone=True)),
     sa.Index("source_record_entity", "entity_kind", "entity_key"),
-    sa.Index("source_record_unprocessed", "id", postgresql_where=sa.text("processed_at IS NULL")),
     _in("department", DEPARTMENTS),
     sa.CheckConstraint("entity_kind IN ('person', 'enterprise', 'building', 'residence')", name="kind_allowed"),
 )

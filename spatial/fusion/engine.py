@@ -76,8 +76,10 @@ def current_rules(conn: psycopg.Connection, base: RuleSet | None = None) -> Rule
 def run_fusion(
     conn: psycopg.Connection, rules: RuleSet | None = None, sample_rejections: int = 20
 ) -> FusionReport:
-    """Fuse every unprocessed source record; commits on success, rolls everything back on failure."""
+    """Fuse every source record above the last run's high-water mark; commits on success, rolls everything
+    back on failure (the mark then stays where it was)."""
     started = time.perf_counter()
+    upto = _high_water_mark(conn)
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (FUSION_LOCK,))
         # Sorting and hashing millions of claims in memory instead of on disk.
@@ -88,11 +90,15 @@ def run_fusion(
         run_id = _start_run(conn)
         report = FusionReport(run_id, rule_errors=[str(e) for e in ruleset.errors])
         _load_rules(conn, ruleset)
-        run_file(conn, "01_batch.sql")
+        after = _scalar(
+            conn,
+            "SELECT coalesce(max(last_record_id), 0) FROM onemap.fusion_run WHERE finished_at IS NOT NULL",
+        )
+        run_file(conn, "01_batch.sql", {"after": after, "upto": upto})
         report.records = _scalar(conn, "SELECT count(*) FROM fusion_batch")
         for step in STEPS:
             step_started = time.perf_counter()
-            report.counts.update(run_file(conn, step, {"run_id": run_id}))
+            report.counts.update(run_file(conn, step, {"run_id": run_id, "upto": upto}))
             report.step_seconds[step.removesuffix(".sql")] = round(time.perf_counter() - step_started, 2)
         report.rejected = _scalar(conn, "SELECT count(*) FROM fusion_batch WHERE rejected")
         report.rejections = _rejections(conn, run_id, sample_rejections)
@@ -104,6 +110,18 @@ def run_fusion(
             (Jsonb(report.as_dict()), run_id),
         )
     return report
+
+
+def _high_water_mark(conn: psycopg.Connection) -> int:
+    """The highest source record id below which every record is committed.
+
+    Ids come from a sequence, so a record with a lower id can still be committing when a higher one is visible.
+    SHARE mode waits for every transaction writing source_record (they hold ROW EXCLUSIVE from before they
+    draw an id) and blocks new writers only for this short transaction: after it, no record at or below the
+    mark can appear any more."""
+    with conn.transaction():
+        conn.execute("LOCK TABLE onemap.source_record IN SHARE MODE")
+        return _scalar(conn, "SELECT coalesce(max(id), 0) FROM onemap.source_record")
 
 
 def _start_run(conn: psycopg.Connection) -> int:
@@ -149,6 +167,7 @@ def _scalar(conn: psycopg.Connection, query: str) -> int:
 def reset_fusion(conn: psycopg.Connection) -> None:
     """Forget every fusion run, so the next one starts from scratch (benchmarks, tests)."""
     with conn.transaction():
-        conn.execute("TRUNCATE onemap.attribute_provenance, onemap.fusion_rejection, onemap.fusion_run CASCADE")
+        conn.execute(
+            "TRUNCATE onemap.attribute_provenance, onemap.fusion_rejection, onemap.fusion_run CASCADE"
+        )
         conn.execute("DELETE FROM onemap.verification_issue")
-        conn.execute("UPDATE onemap.source_record SET processed_at = NULL WHERE processed_at IS NOT NULL")
