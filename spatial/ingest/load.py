@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -191,7 +192,9 @@ def _prepare_geometries(
             int(r) for r in dropped[: SAMPLE_LIMIT - len(state.report.dropped_rows)]
         )
     keep = np.flatnonzero(present)
-    geoms = shapely.force_2d(reproject.apply(geoms[keep]))
+    geoms = reproject.apply(geoms[keep])
+    if shapely.has_z(geoms).any():
+        geoms = shapely.force_2d(geoms)
     if len(geoms) and not options.allow_outside_china:
         check_extent(geoms, chunk.first_row + int(keep[0]) if len(keep) else chunk.first_row, reproject.label)
     geoms, families = classify_and_promote(geoms)
@@ -218,22 +221,36 @@ def _stream(
     column_type, committed = _declared_column_type(source, options)
     writer = _Writer(conn, table, column_type, source.address_column is not None)
     reproject: Reprojector | None = None
-    for chunk in source.chunks():
-        if not writer.created:
-            writer.address = source.address_column is not None
-            writer.create(source.fields, settings)
-        ids = np.arange(chunk.first_row, chunk.first_row + len(chunk.attributes), dtype=np.int64)
-        if chunk.geometries is None:
-            writer.copy(ids, chunk.attributes, None)
-        else:
-            if reproject is None:
-                reproject = Reprojector.for_crs(options.crs, source.crs, f"the {source.kind} file")
-                state.report.source_crs = reproject.label
-            keep, geoms = _prepare_geometries(chunk, ids, state, reproject, options, committed)
-            writer.copy(ids[keep], chunk.attributes.iloc[keep], geoms)
-        state.written += len(chunk.attributes)
-        if progress is not None:
-            progress(state.written, source.total)
+    # One chunk is copied (PostgreSQL parses and writes it) while the next is read and prepared in Python: the
+    # two halves of the work run on two cores instead of taking turns. Only the copying thread uses `conn`
+    # while a copy is in flight.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-copy") as copier:
+        in_flight: Future[None] | None = None
+        try:
+            for chunk in source.chunks():
+                if not writer.created:
+                    writer.address = source.address_column is not None
+                    writer.create(source.fields, settings)
+                ids = np.arange(chunk.first_row, chunk.first_row + len(chunk.attributes), dtype=np.int64)
+                if chunk.geometries is None:
+                    rows: tuple[np.ndarray, pd.DataFrame, np.ndarray | None] = (ids, chunk.attributes, None)
+                else:
+                    if reproject is None:
+                        reproject = Reprojector.for_crs(options.crs, source.crs, f"the {source.kind} file")
+                        state.report.source_crs = reproject.label
+                    keep, geoms = _prepare_geometries(chunk, ids, state, reproject, options, committed)
+                    rows = (ids[keep], chunk.attributes.iloc[keep], geoms)
+                if in_flight is not None:
+                    in_flight.result()  # in order, and a failed copy stops the upload here
+                in_flight = copier.submit(writer.copy, *rows)
+                state.written += len(chunk.attributes)
+                if progress is not None:
+                    progress(state.written, source.total)
+            if in_flight is not None:
+                in_flight.result()
+        finally:
+            if in_flight is not None:
+                wait([in_flight])  # never leave a copy running on the connection the caller rolls back
     if not writer.created:
         raise NoFeatures("the file holds no features: nothing to upload")
     state.report.fields = writer.fields
