@@ -24,6 +24,7 @@ from spatial.fusion.statements import run_file
 
 # Serialises fusion runs: two runs over the same unprocessed records would race on the issues.
 FUSION_LOCK = 7_170_001
+WORK_SCHEMA = "onemap_fusion_work"
 STEPS = (
     "02_reject.sql",
     "03_latest.sql",
@@ -84,6 +85,12 @@ def run_fusion(
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (FUSION_LOCK,))
         # Sorting and hashing millions of claims in memory instead of on disk.
         conn.execute("SET LOCAL work_mem = '256MB'")
+        # The run's work tables live in a schema of their own, as UNLOGGED tables rather than TEMP ones:
+        # PostgreSQL never scans temporary tables in parallel, and these steps are the bulk of a run. Runs are
+        # serialised by the advisory lock above, and a failed run rolls the schema back with everything else.
+        conn.execute(f"DROP SCHEMA IF EXISTS {WORK_SCHEMA} CASCADE")
+        conn.execute(f"CREATE SCHEMA {WORK_SCHEMA}")
+        conn.execute(f"SET LOCAL search_path = {WORK_SCHEMA}, public")
         ruleset = current_rules(conn, rules)
         if not ruleset.rules:
             raise InvalidInput("no valid fusion rule: " + "; ".join(str(e) for e in ruleset.errors))
@@ -103,8 +110,7 @@ def run_fusion(
         report.rejected = _scalar(conn, "SELECT count(*) FROM fusion_batch WHERE rejected")
         report.rejections = _rejections(conn, run_id, sample_rejections)
         report.seconds = time.perf_counter() - started
-        # ON COMMIT DROP does not fire when the caller's transaction goes on (this one is then a savepoint).
-        conn.execute("DISCARD TEMP")
+        conn.execute(f"DROP SCHEMA {WORK_SCHEMA} CASCADE")
         conn.execute(
             "UPDATE onemap.fusion_run SET finished_at = now(), report = %s WHERE id = %s",
             (Jsonb(report.as_dict()), run_id),
@@ -130,10 +136,10 @@ def _start_run(conn: psycopg.Connection) -> int:
 
 def _load_rules(conn: psycopg.Connection, ruleset: RuleSet) -> None:
     conn.execute(
-        "CREATE TEMP TABLE fusion_rule_now (entity_kind text, attribute text, department text, "
-        "is_authority boolean, match text, threshold double precision) ON COMMIT DROP"
+        "CREATE UNLOGGED TABLE fusion_rule_now (entity_kind text, attribute text, department text, "
+        "is_authority boolean, match text, threshold double precision)"
     )
-    conn.execute("CREATE TEMP TABLE fusion_source_kind (entity_kind text, source_kind text) ON COMMIT DROP")
+    conn.execute("CREATE UNLOGGED TABLE fusion_source_kind (entity_kind text, source_kind text)")
     with conn.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO fusion_rule_now VALUES (%s, %s, %s, %s, %s, %s)",

@@ -1,6 +1,6 @@
 -- The records of this run: those above the last run's high-water mark and up to this run's (payloads stay
 -- in source_record).
-CREATE TEMP TABLE fusion_batch ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_batch AS
 SELECT r.id, r.department, r.entity_kind AS source_kind, r.entity_key,
        r.payload ->> 'building_code' AS building_code, false AS rejected
 FROM onemap.source_record r

@@ -1,12 +1,12 @@
 -- The archive entities this run touches, and each department's latest usable record of each of them (a
 -- verifying record that arrives alone is compared with the authority's earlier record).
-CREATE TEMP TABLE fusion_touched ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_touched AS
 SELECT DISTINCT k.entity_kind, b.entity_key
 FROM fusion_batch b
 JOIN fusion_source_kind k ON k.source_kind = b.source_kind
 WHERE NOT b.rejected;
 
-CREATE TEMP TABLE fusion_latest ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_latest AS
 SELECT DISTINCT ON (t.entity_kind, t.entity_key, r.department)
        t.entity_kind, t.entity_key, r.department, r.id AS record_id, r.received_at, r.payload
 FROM fusion_touched t

@@ -1,5 +1,5 @@
 -- One row per (entity, attribute, department) that a rule reads: the value sent and its comparable form.
-CREATE TEMP TABLE fusion_claim ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_claim AS
 SELECT l.entity_kind, l.entity_key, r.attribute, l.department, r.is_authority, r.match, r.threshold,
        l.payload ->> r.attribute AS value,
        onemap.fusion_normalise(l.payload ->> r.attribute, r.match) AS comparable
@@ -10,7 +10,7 @@ WHERE l.payload ? r.attribute AND jsonb_typeof(l.payload -> r.attribute) <> 'nul
 ANALYZE fusion_claim;
 
 -- Every verifying value against the authoritative one, compared once.
-CREATE TEMP TABLE fusion_check ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_check AS
 SELECT a.entity_kind, a.entity_key, a.attribute, a.department AS authority, v.department,
        onemap.fusion_agrees(a.comparable, v.comparable, a.match, a.threshold) AS agrees
 FROM fusion_claim a
@@ -20,7 +20,7 @@ WHERE a.is_authority;
 
 -- The attributes to write an issue for: those that disagree now, and those with an open issue that may have
 -- come to agree. Values per source are assembled only for these (few) attributes.
-CREATE TEMP TABLE fusion_verdict ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_verdict AS
 WITH subject AS (
     SELECT entity_kind, entity_key, attribute, min(authority) AS authority, bool_or(NOT agrees) AS disagrees
     FROM fusion_check

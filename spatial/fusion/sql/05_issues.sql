@@ -1,6 +1,6 @@
 -- Where each disagreeing entity is on the map: a person at their current home, an enterprise at its point, a
 -- building at a point on its footprint.
-CREATE TEMP TABLE fusion_location ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_location AS
 SELECT v.entity_kind, v.entity_key, g.id AS building_id, g.grid_code, ST_PointOnSurface(g.geom) AS geom
 FROM (SELECT DISTINCT entity_kind, entity_key FROM fusion_verdict WHERE disagrees) v
 JOIN onemap.building g ON v.entity_kind = 'building' AND g.code = v.entity_key

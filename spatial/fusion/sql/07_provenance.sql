@@ -1,7 +1,7 @@
 -- Provenance: for each entity and department, the record fusion used, when it arrived, and which attributes it
 -- was the authority for or verified under the rules of this run. Per attribute, the building file reads the
 -- source (the authority's record) and the checks (verifiers, minus those named in an open issue) from here.
-CREATE TEMP TABLE fusion_role ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_role AS
 SELECT entity_kind, department,
        coalesce(array_agg(attribute ORDER BY attribute) FILTER (WHERE is_authority), '{}') AS authoritative_for,
        coalesce(array_agg(attribute ORDER BY attribute) FILTER (WHERE NOT is_authority), '{}') AS verifies

@@ -1,6 +1,6 @@
 -- The archives take the authoritative values; values that do not parse or break a constraint are left out
 -- (counted as unusable), so one bad record never aborts the run. Only rows that really change are written.
-CREATE TEMP TABLE fusion_authority ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_authority AS
 SELECT entity_kind, entity_key,
        max(value) FILTER (WHERE attribute = 'name' AND btrim(value) <> '') AS name,
        max(value) FILTER (WHERE attribute = 'sex' AND value IN ('M', 'F')) AS sex,

@@ -1,6 +1,6 @@
 -- Residence from its authority (the grid survey): a person whose surveyed unit differs from their current home
 -- moves: the old residence is closed today and a new one opens, so the move stays in the timeline.
-CREATE TEMP TABLE fusion_move ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_move AS
 SELECT DISTINCT ON (p.id) p.id AS person_id, u.id AS house_unit_id
 FROM fusion_authority a
 JOIN onemap.person p ON p.id_number = a.entity_key
@@ -11,7 +11,7 @@ WHERE a.entity_kind = 'person' AND a.room_no IS NOT NULL
                   WHERE r.person_id = p.id AND r.house_unit_id = u.id AND r.valid_to IS NULL)
 ORDER BY p.id, u.unit_no, u.id;
 
-CREATE TEMP TABLE fusion_moved_out ON COMMIT DROP AS
+CREATE UNLOGGED TABLE fusion_moved_out AS
 WITH closed AS (
     UPDATE onemap.residence r
     SET valid_to = greatest(current_date, r.valid_from + 1)

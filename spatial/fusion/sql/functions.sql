@@ -27,8 +27,9 @@ RETURN a IS NOT DISTINCT FROM b OR (
 
 -- Departments type dates and numbers by hand: a value that does not parse is treated as absent, not as an error
 -- that would abort a whole fusion run.
+-- PARALLEL RESTRICTED: an exception block opens a subtransaction, which parallel workers may not.
 CREATE OR REPLACE FUNCTION onemap.try_date(value text) RETURNS date
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+LANGUAGE plpgsql IMMUTABLE PARALLEL RESTRICTED AS $$
 BEGIN
     RETURN value::date;
 EXCEPTION WHEN others THEN
