@@ -39,3 +39,32 @@ def test_unknown_scale_is_a_clear_error(empty_database_url: str) -> None:
     result = onemap("generate", "--scale", "enormous", url=url)
     assert result.returncode == 2
     assert result.stderr.strip() == "onemap: unknown scale 'enormous': use one of full, small, tiny"
+
+
+def test_demo_loads_small_and_stops_the_cluster_it_started() -> None:
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from spatial.cluster import LocalCluster
+    from spatial.settings import Settings
+
+    data_dir = Path(tempfile.mkdtemp(prefix="onemap-demo-", dir="/tmp"))
+    data_dir.chmod(0o755)
+    env = {k: v for k, v in os.environ.items() if k != "ONEMAP_DATABASE_URL"}
+    env["ONEMAP_DATA_DIR"] = str(data_dir)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "api.cli", "demo", "--load-only"],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "building 8,500" in result.stdout and "person 250,000" in result.stdout
+        assert not LocalCluster(Settings(data_dir=data_dir)).is_running()
+    finally:
+        cluster = LocalCluster(Settings(data_dir=data_dir))
+        cluster.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
