@@ -31,7 +31,6 @@ system_packages() {
   fi
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null || wanted+=(chromium chromium-driver)
-    command -v ogr2ogr >/dev/null || wanted+=(gdal-bin)
   fi
   if [ ${#wanted[@]} -gt 0 ]; then
     apt_install "${wanted[@]}"
