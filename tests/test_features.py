@@ -369,3 +369,28 @@ def test_unmasked_personal_reads_are_audited(client: TestClient, keys: Keys, db)
         "WHERE target_id = 'verification_issues' ORDER BY id DESC LIMIT 1"
     ).fetchone()
     assert row[1:] == ("admin", "read", "false") and "t-admin" in row[0]
+
+
+def test_as_of_with_a_box_can_use_the_spatial_indexes(db, database_url: str) -> None:
+    """The box is repeated inside the as-of union (DISTINCT ON hides it otherwise), so both the table and its
+    history are searched through their GiST indexes: with sequential scans priced out, none remains."""
+    import datetime as dt
+
+    from psycopg import sql
+
+    from layers.access import PUBLIC
+    from layers.catalog import get_layer
+    from layers.query import Filters, TimeInterval, parse_bbox, request_crs, select_features
+    from spatial.database import engine_for
+
+    with engine_for(database_url).connect() as conn:
+        layer = get_layer(conn, "buildings")
+    instant = TimeInterval.at(dt.datetime(2020, 1, 1, tzinfo=dt.UTC))
+    box = parse_bbox("114.2,22.7,114.21,22.71", request_crs("CRS84"))
+    selection = select_features(layer, PUBLIC, Filters(bbox=box, datetime=instant))
+    query = sql.SQL("EXPLAIN SELECT 1 FROM {} WHERE {}").format(selection.source, selection.where)
+    with db.transaction(force_rollback=True):
+        db.execute("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(row[0] for row in db.execute(query, selection.params.values))
+    assert "Seq Scan" not in plan, plan
+    assert "building_history" in plan and "building_geom" in plan.replace("idx_building_geom", "building_geom")

@@ -29,13 +29,16 @@ class Selection:
         return sql.SQL("{} WHERE {}").format(self.relation, sql.SQL(" AND ").join(conditions))
 
 
-def visible_rows(layer: Layer, who: Principal, query: TileQuery) -> Selection:
-    """The shared builder's FROM/WHERE (as-of via <table>_history, CQL2, the grid worker's row filter)."""
+def visible_rows(
+    layer: Layer, who: Principal, query: TileQuery, index_box: tuple[float, float, float, float] | None = None
+) -> Selection:
+    """The shared builder's FROM/WHERE (as-of via <table>_history, CQL2, the grid worker's row filter), and with
+    `index_box` the tile envelope test (lon/lat), which the builder also pushes into an as-of query."""
     filters = Filters(
         datetime=parse_datetime(query.datetime) if query.datetime else None,
         cql2=parse_filter(query.filter, query.filter_lang) if query.filter else None,
     )
-    selected = select_features(layer, who, filters, params=Params("t"))
+    selected = select_features(layer, who, filters, params=Params("t"), index_box=index_box)
     return Selection(selected.source, [selected.where], selected.params)
 
 

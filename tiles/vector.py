@@ -99,9 +99,11 @@ def feature_statement(
     plan: Generalisation,
     settings: TileSettings,
 ) -> tuple[sql.Composed, dict[str, Any]]:
-    selection = visible_rows(layer, who, query)
+    # The tile plus its buffer as a lon/lat box: compared by && with the column, it uses the index.
+    box = address.geographic_bounds(margin=settings.buffer / settings.extent)
+    selection = visible_rows(layer, who, query, index_box=box)
     geometry = quote(layer.geometry_column)
-    extra = [sql.SQL("{} && {}").format(geometry, _envelope(selection, address, settings))]
+    extra: list[sql.Composable] = []
     if plan.min_size:
         extra.append(
             sql.SQL("(ST_XMax({0}) - ST_XMin({0})) + (ST_YMax({0}) - ST_YMin({0})) >= {1}").format(

@@ -76,8 +76,12 @@ def select_features(
     *,
     params: Params | None = None,
     column_srid: int = SRID,
+    index_box: tuple[float, float, float, float] | None = None,
 ) -> Selection:
     """The rows of ``layer`` that ``who`` may see and ``filters`` selects.
+
+    ``index_box`` (west, south, east, north in the column SRID) keeps only rows whose geometry's bounding box
+    overlaps it: the tile server's envelope test, which the GiST index answers.
 
     Raises LayerForbidden when ``who`` may not read the layer, InvalidInput for a filter naming unknown
     properties or holding values of the wrong type.
@@ -93,9 +97,20 @@ def select_features(
     when = filters.datetime
     if when is not None and not layer.versioned:
         conditions.append(_time_condition(layer, who, when, params))
-    source = layer_source(layer, params, when if layer.versioned else None)
+    geometry = quote(layer.geometry_column)
+    spatial: list[sql.Composable] = []
     if filters.bbox is not None:
-        conditions.append(bbox_condition(quote(layer.geometry_column), filters.bbox, params, column_srid))
+        spatial.append(bbox_condition(geometry, filters.bbox, params, column_srid))
+    if index_box is not None:
+        corners = [params.add(value, "float8") for value in index_box]
+        spatial.append(
+            sql.SQL("{} && ST_MakeEnvelope({}, {}, {}, {}, {})").format(
+                geometry, *corners, sql.Literal(column_srid)
+            )
+        )
+    inside = sql.SQL(" AND ").join(spatial) if spatial else None
+    source = layer_source(layer, params, when if layer.versioned else None, inside)
+    conditions += spatial
     for name, value in sorted(filters.properties.items()):
         field_ = require_field(layer, name)
         conditions.append(

@@ -41,8 +41,15 @@ def source_filter_condition(layer: Layer, params: Params) -> sql.Composable:
     return sql.SQL(" AND ").join(parts) if parts else sql.SQL("TRUE")
 
 
-def layer_source(layer: Layer, params: Params, when: TimeInterval | None = None) -> sql.Composed:
-    """``<relation> AS t``: the current rows, or (versioned layer and ``when``) the versions valid then."""
+def layer_source(
+    layer: Layer, params: Params, when: TimeInterval | None = None, inside: sql.Composable | None = None
+) -> sql.Composed:
+    """``<relation> AS t``: the current rows, or (versioned layer and ``when``) the versions valid then.
+
+    ``inside``: a spatial condition the caller also applies outside. For an instant it is repeated inside both
+    branches of the union, where the GiST indexes can use it: PostgreSQL does not push conditions through
+    DISTINCT ON, so without it a tile or bbox "as of" a date reads the whole table. (For an interval it must stay
+    outside: the latest version overlapping the interval is chosen first.)"""
     if layer.kind not in SERVABLE_KINDS:
         raise InvalidLayer(f"layer {layer.id!r} is of kind {layer.kind!r} and has no features")
     narrowed = source_filter_condition(layer, params)
@@ -56,6 +63,9 @@ def layer_source(layer: Layer, params: Params, when: TimeInterval | None = None)
         quote(c) for c in source_columns(layer) if c not in ("valid_from", "valid_to")
     )
     current_period, history_period = _overlaps(when, params)
+    if inside is not None and when.is_instant:
+        current_period = sql.SQL("{} AND {}").format(current_period, inside)
+        history_period = sql.SQL("{} AND {}").format(history_period, inside)
     return sql.SQL(
         "(SELECT DISTINCT ON ({id}) * FROM ("
         "SELECT {columns}, valid_from, NULL::timestamptz AS valid_to FROM {current} "
@@ -88,5 +98,7 @@ def _overlaps(when: TimeInterval, params: Params) -> tuple[sql.Composable, sql.C
         history.append(starts_before_end)
     if when.start is not None:
         history.append(sql.SQL("valid_to > {}").format(params.add(when.start, "timestamptz")))
-    return (sql.SQL(" AND ").join(current) if current else sql.SQL("TRUE"),
-            sql.SQL(" AND ").join(history) if history else sql.SQL("TRUE"))
+    return (
+        sql.SQL(" AND ").join(current) if current else sql.SQL("TRUE"),
+        sql.SQL(" AND ").join(history) if history else sql.SQL("TRUE"),
+    )
