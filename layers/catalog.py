@@ -11,7 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from layers.access import Principal
+from layers.access import ADMIN, Principal
 from layers.errors import LayerForbidden, LayerNotFound
 from spatial.schema import layer as layer_table
 
@@ -23,7 +23,9 @@ class Field:
     title: str = ""
     personal: bool = False  # masked unless the principal sees personal data
     mask: str | None = None  # "name" | "phone" | "id_number"
-    detail: bool = False  # long descriptive text: in feature pages and detail tiles, left out of overview tiles
+    detail: bool = (
+        False  # long descriptive text: in feature pages and detail tiles, left out of overview tiles
+    )
 
 
 @dataclass(frozen=True)
@@ -84,8 +86,24 @@ def layer_from_mapping(row: Any) -> Layer:
     fields = tuple(Field(**f) for f in data.pop("fields") or [])
     for unused in ("created_at", "updated_at", "update_schedule", "lineage"):
         data.pop(unused, None)
-    return Layer(fields=fields, readers=tuple(data.pop("readers") or ()), editors=tuple(data.pop("editors") or ()),
-                 **data)
+    return Layer(
+        fields=fields,
+        readers=tuple(data.pop("readers") or ()),
+        editors=tuple(data.pop("editors") or ()),
+        **data,
+    )
+
+
+def require_readable(layer: Layer | None, layer_id: str, who: Principal) -> Layer:
+    """The one answer to "may `who` read this layer": 404 for an unknown layer, and for a public caller a hidden
+    one too (its existence is not revealed); 403 for a key that may not read it."""
+    if layer is None or (who.role == "public" and not layer.can_read(who)):
+        raise LayerNotFound(
+            f"no collection {layer_id!r}: GET /collections lists the collections your key may read"
+        )
+    if not layer.can_read(who):
+        raise LayerForbidden(f"your key (role {who.role}) may not read collection {layer_id!r}")
+    return layer
 
 
 def list_layers(conn: sa.Connection, who: Principal | None = None) -> list[Layer]:
@@ -96,11 +114,5 @@ def list_layers(conn: sa.Connection, who: Principal | None = None) -> list[Layer
 
 def get_layer(conn: sa.Connection, layer_id: str, who: Principal | None = None) -> Layer:
     row = conn.execute(sa.select(layer_table).where(layer_table.c.id == layer_id)).first()
-    if row is None:
-        raise LayerNotFound(f"no layer {layer_id!r}: GET /collections lists the layers you may read")
-    found = _row_to_layer(row)
-    if who is not None and not found.can_read(who):
-        if who.role == "public":
-            raise LayerNotFound(f"no layer {layer_id!r}: GET /collections lists the layers you may read")
-        raise LayerForbidden(f"your key may not read layer {layer_id!r}")
-    return found
+    found = _row_to_layer(row) if row is not None else None
+    return require_readable(found, layer_id, who or ADMIN)  # no caller: an internal lookup

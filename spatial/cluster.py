@@ -15,7 +15,8 @@ import secrets
 import shutil
 import socket
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -301,3 +302,16 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+@contextmanager
+def embedded_cluster_running(settings: Settings) -> Iterator[None]:
+    """The embedded cluster up for the duration (unless ONEMAP_DATABASE_URL names another server), and stopped
+    afterwards if this call started it: a command never leaves behind a server it brought up."""
+    cluster = None if settings.database_url else LocalCluster(settings)
+    started_here = cluster.ensure_started() if cluster else False
+    try:
+        yield
+    finally:
+        if cluster and started_here:
+            cluster.stop()

@@ -9,8 +9,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from layers.access import Principal
-from layers.catalog import Layer, layer_from_mapping
-from layers.errors import LayerForbidden, LayerNotFound
+from layers.catalog import Layer, layer_from_mapping, require_readable
 
 
 class TileCatalog:
@@ -58,12 +57,7 @@ class TileCatalog:
         """The same answers as ``layers.catalog.get_layer``: 404 for unknown (or, to the public, hidden)
         layers, 403 for a key that may not read it."""
         layers = self.cached() if conn is None and self.loaded else await self.all(conn)  # type: ignore[arg-type]
-        found = layers.get(layer_id)
-        if found is None or (who.role == "public" and not found.can_read(who)):
-            raise LayerNotFound(f"no layer {layer_id!r}: GET /collections lists the layers you may read")
-        if not found.can_read(who):
-            raise LayerForbidden(f"your key may not read layer {layer_id!r}")
-        return found
+        return require_readable(layers.get(layer_id), layer_id, who)
 
     def layers_of_source(self, source: str) -> set[str]:
         return {layer.id for layer in self.cached().values() if layer.source == source}

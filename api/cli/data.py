@@ -37,20 +37,14 @@ def demo(
 ) -> None:
     """Start the platform with the `small` district loaded (database, schema, data, then the server)."""
     from api.cli.serve import serve
-    from spatial.cluster import LocalCluster
+    from spatial.cluster import embedded_cluster_running
     from spatial.settings import get_settings
 
-    settings = get_settings()
-    cluster = None if settings.database_url else LocalCluster(settings)
-    # The embedded cluster stops with the demo if the demo started it (serve alone would see it running).
-    started_here = cluster.ensure_started() if cluster else False
-    try:
+    # Held around both steps: the cluster stops with the demo if the demo started it.
+    with embedded_cluster_running(get_settings()):
         generate(scale="small", seed=42, disagreement_rate=0.02)
         if not load_only:
             serve(host=host, port=port, workers=1)
-    finally:
-        if cluster and started_here:
-            cluster.stop()
 
 
 def register(app: typer.Typer) -> None:

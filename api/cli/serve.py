@@ -6,7 +6,7 @@ import os
 
 import typer
 
-from spatial.cluster import LocalCluster
+from spatial.cluster import embedded_cluster_running
 from spatial.settings import get_settings
 
 
@@ -22,18 +22,13 @@ def serve(
     from spatial.database import database_url, libpq_url
 
     settings = get_settings()
-    cluster = None if settings.database_url else LocalCluster(settings)
-    started_here = cluster.ensure_started() if cluster else False
-    url = database_url(settings)
-    initialise_database(url)
-    # Worker processes read the URL from the environment, so all of them use this one database.
-    os.environ["ONEMAP_DATABASE_URL"] = libpq_url(url)
-    try:
+    with embedded_cluster_running(settings):
+        url = database_url(settings)
+        initialise_database(url)
+        # Worker processes read the URL from the environment, so all of them use this one database.
+        os.environ["ONEMAP_DATABASE_URL"] = libpq_url(url)
         typer.echo(f"onemap at http://{host}:{port}/ (map: /map, API: /api.html)")
         uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
-    finally:
-        if cluster and started_here:
-            cluster.stop()
 
 
 def register(app: typer.Typer) -> None:
