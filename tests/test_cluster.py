@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from spatial.cluster import LocalCluster
+from spatial.cluster import LocalCluster, memory_options
 from spatial.database import check_connection
 from spatial.errors import ClusterError, DatabaseUnavailable
 from spatial.settings import Settings
@@ -109,3 +109,10 @@ def test_cli_reports_errors_as_one_line() -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("onemap: cannot connect") and "s3cret" not in lines[0]
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_server_memory_follows_the_machine() -> None:
+    gib = 2**30
+    assert memory_options(24 * gib) == "-c shared_buffers=6144MB -c effective_cache_size=12288MB"
+    assert memory_options(64 * gib).startswith("-c shared_buffers=8192MB ")  # capped
+    assert memory_options(gib // 4).startswith("-c shared_buffers=128MB ")  # floor on a tiny machine

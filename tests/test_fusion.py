@@ -4,6 +4,7 @@ provenance per attribute."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
@@ -59,13 +60,7 @@ def test_second_run_has_nothing_to_do(first_run: FusionReport, fusion_conn: psyc
 def test_incremental_disagreement_opens_then_resolves(
     first_run: FusionReport, fusion_conn: psycopg.Connection
 ) -> None:
-    row = fusion_conn.execute(
-        "SELECT g.code, g.floors, g.use FROM onemap.building g WHERE NOT EXISTS (SELECT 1 FROM "
-        "onemap.verification_issue i WHERE i.entity_kind = 'building' AND i.entity_key = g.code) "
-        "ORDER BY g.code LIMIT 1"
-    ).fetchone()
-    assert row is not None
-    code, floors, use = row
+    code, floors, use, _ = _building_without_issue(fusion_conn, 0)
     _send(fusion_conn, "urban_management", "building", code, {"code": code, "floors": floors + 2, "use": use})
     report = run_fusion(fusion_conn)
     assert report.records == 1 and report.counts["opened"] == 1
@@ -124,6 +119,46 @@ def test_authoritative_value_updates_the_archive(
         "SELECT max(id) FROM onemap.source_record WHERE department = 'housing' AND entity_key = %s", (code,)
     ).fetchone()
     assert latest is not None and provenance["building"]["floors"]["record"] == latest[0]
+
+
+def test_a_new_record_moves_only_its_departments_provenance(
+    first_run: FusionReport, fusion_conn: psycopg.Connection
+) -> None:
+    code, floors, use, built_year = _building_without_issue(fusion_conn, 5)
+    before = _provenance_rows(fusion_conn, code)
+    assert {"housing", "urban_management"} <= before.keys()
+    record = _send(
+        fusion_conn, "housing", "building", code,
+        {"code": code, "floors": floors, "use": use, "built_year": built_year},
+    )
+    run_fusion(fusion_conn)
+    after = _provenance_rows(fusion_conn, code)
+    assert after["housing"][0] == record and after["housing"][1] > before["housing"][1]
+    # The other departments sent nothing new: their rows are left exactly as they were.
+    assert {d: row for d, row in after.items() if d != "housing"} == {
+        d: row for d, row in before.items() if d != "housing"
+    }
+
+
+def _building_without_issue(conn: psycopg.Connection, offset: int) -> tuple[str, int, str, int]:
+    """The building at `offset` among those without any verification issue, in code order."""
+    row = conn.execute(
+        "SELECT g.code, g.floors, g.use, g.built_year FROM onemap.building g WHERE NOT EXISTS (SELECT 1 FROM "
+        "onemap.verification_issue i WHERE i.entity_kind = 'building' AND i.entity_key = g.code) "
+        "ORDER BY g.code OFFSET %s LIMIT 1",
+        (offset,),
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def _provenance_rows(conn: psycopg.Connection, code: str) -> dict[str, tuple[int, datetime]]:
+    rows = conn.execute(
+        "SELECT department, source_record_id, fused_at FROM onemap.attribute_provenance "
+        "WHERE entity_kind = 'building' AND entity_key = %s",
+        (code,),
+    ).fetchall()
+    return {department: (record, fused_at) for department, record, fused_at in rows}
 
 
 def test_records_referencing_nothing_are_rejected_and_the_rest_applied(

@@ -14,12 +14,12 @@ FROM (
     SELECT b.id, 3, 'references nothing: no person with ID number ' || b.entity_key || ' in the archive'
     FROM fusion_batch b
     WHERE b.source_kind IN ('person', 'residence')
-      AND NOT EXISTS (SELECT 1 FROM onemap.person p WHERE p.id_number = b.entity_key)
+      AND NOT EXISTS (SELECT 1 FROM onemap.person p WHERE p.id_number = b.entity_key::bpchar)
     UNION ALL
     SELECT b.id, 3, 'references nothing: no enterprise with credit code ' || b.entity_key || ' in the archive'
     FROM fusion_batch b
     WHERE b.source_kind = 'enterprise'
-      AND NOT EXISTS (SELECT 1 FROM onemap.enterprise e WHERE e.credit_code = b.entity_key)
+      AND NOT EXISTS (SELECT 1 FROM onemap.enterprise e WHERE e.credit_code = b.entity_key::bpchar)
     UNION ALL
     SELECT b.id, 3, 'references nothing: no building with code ' || b.entity_key
     FROM fusion_batch b

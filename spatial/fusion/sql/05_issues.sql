@@ -7,14 +7,14 @@ JOIN onemap.building g ON v.entity_kind = 'building' AND g.code = v.entity_key
 UNION ALL
 SELECT DISTINCT ON (v.entity_key) v.entity_kind, v.entity_key, g.id, g.grid_code, ST_PointOnSurface(g.geom)
 FROM (SELECT DISTINCT entity_kind, entity_key FROM fusion_verdict WHERE disagrees AND entity_kind = 'person') v
-JOIN onemap.person p ON p.id_number = v.entity_key
+JOIN onemap.person p ON p.id_number = v.entity_key::bpchar
 JOIN onemap.residence r ON r.person_id = p.id AND r.valid_to IS NULL
 JOIN onemap.house_unit u ON u.id = r.house_unit_id
 JOIN onemap.building g ON g.id = u.building_id
 UNION ALL
 SELECT v.entity_kind, v.entity_key, g.id, g.grid_code, e.geom
 FROM (SELECT DISTINCT entity_kind, entity_key FROM fusion_verdict WHERE disagrees AND entity_kind = 'enterprise') v
-JOIN onemap.enterprise e ON e.credit_code = v.entity_key
+JOIN onemap.enterprise e ON e.credit_code = v.entity_key::bpchar
 JOIN onemap.building g ON g.id = e.building_id;
 
 -- New disagreements open an issue; an issue whose values changed since someone decided it opens again.

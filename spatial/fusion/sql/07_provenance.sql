@@ -15,9 +15,15 @@ WITH upserted AS (
            now()
     FROM fusion_latest l
     JOIN fusion_role r ON r.entity_kind = l.entity_kind AND r.department = l.department
+    -- in key order: neighbouring keys share index pages (and, since a from-scratch run writes in this order, heap
+    -- pages), so the upsert walks the 15M-row table instead of jumping around it
+    ORDER BY l.entity_kind, l.entity_key, l.department
     ON CONFLICT (entity_kind, entity_key, department) DO UPDATE
     SET source_record_id = EXCLUDED.source_record_id, received_at = EXCLUDED.received_at,
         authoritative_for = EXCLUDED.authoritative_for, verifies = EXCLUDED.verifies, fused_at = EXCLUDED.fused_at
+    -- a department without a new record (or new rules) keeps its row: no dead tuple, no index churn
+    WHERE (p.source_record_id, p.authoritative_for, p.verifies)
+          IS DISTINCT FROM (EXCLUDED.source_record_id, EXCLUDED.authoritative_for, EXCLUDED.verifies)
     RETURNING 1
 )
 SELECT count(*) AS provenance FROM upserted;

@@ -24,7 +24,7 @@ WITH changed AS (
     SET name = coalesce(a.name, p.name), sex = coalesce(a.sex, p.sex),
         birth_date = coalesce(a.birth_date, p.birth_date), phone = coalesce(a.phone, p.phone)
     FROM fusion_authority a
-    WHERE a.entity_kind = 'person' AND p.id_number = a.entity_key
+    WHERE a.entity_kind = 'person' AND p.id_number = a.entity_key::bpchar
       AND (p.name, p.sex, p.birth_date, p.phone) IS DISTINCT FROM
           (coalesce(a.name, p.name), coalesce(a.sex, p.sex), coalesce(a.birth_date, p.birth_date),
            coalesce(a.phone, p.phone))
@@ -38,7 +38,7 @@ WITH changed AS (
         building_id = coalesce(g.id, e.building_id)
     FROM fusion_authority a
     LEFT JOIN onemap.building g ON g.code = a.building_code
-    WHERE a.entity_kind = 'enterprise' AND e.credit_code = a.entity_key
+    WHERE a.entity_kind = 'enterprise' AND e.credit_code = a.entity_key::bpchar
       AND (e.name, e.status, e.building_id) IS DISTINCT FROM
           (coalesce(a.name, e.name), coalesce(a.status, e.status), coalesce(g.id, e.building_id))
     RETURNING 1

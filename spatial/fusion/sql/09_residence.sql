@@ -3,7 +3,7 @@
 CREATE UNLOGGED TABLE fusion_move AS
 SELECT DISTINCT ON (p.id) p.id AS person_id, u.id AS house_unit_id
 FROM fusion_authority a
-JOIN onemap.person p ON p.id_number = a.entity_key
+JOIN onemap.person p ON p.id_number = a.entity_key::bpchar
 JOIN onemap.building g ON g.code = a.building_code
 JOIN onemap.house_unit u ON u.building_id = g.id AND u.room_no = a.room_no
 WHERE a.entity_kind = 'person' AND a.room_no IS NOT NULL
