@@ -32,22 +32,36 @@ def scalar(db: psycopg.Connection, query: str) -> object:
     return row[0]
 
 
+def int_scalar(db: psycopg.Connection, query: str) -> int:
+    value = scalar(db, query)
+    assert isinstance(value, int), value
+    return value
+
+
+def float_scalar(db: psycopg.Connection, query: str) -> float:
+    value = scalar(db, query)
+    assert isinstance(value, float), value
+    return value
+
+
 def test_counts_match_the_scale(db: psycopg.Connection) -> None:
     assert scalar(db, "SELECT count(*) FROM onemap.building") == TINY.buildings
     assert scalar(db, "SELECT count(*) FROM onemap.person") == TINY.persons
     assert scalar(db, "SELECT count(*) FROM onemap.enterprise") == TINY.enterprises
-    units = scalar(db, "SELECT count(*) FROM onemap.house_unit")
-    assert abs(int(units) - TINY.house_units) / TINY.house_units < 0.15  # type: ignore[call-overload]
+    units = int_scalar(db, "SELECT count(*) FROM onemap.house_unit")
+    assert abs(units - TINY.house_units) / TINY.house_units < 0.15
 
 
 def test_admin_hierarchy_tiles_the_real_boundary(db: psycopg.Connection) -> None:
-    levels = dict(db.execute("SELECT level, count(*) FROM onemap.admin_area GROUP BY level").fetchall())
+    levels: dict[str, int] = dict(
+        db.execute("SELECT level, count(*) FROM onemap.admin_area GROUP BY level").fetchall()
+    )
     assert levels["district"] == 1 and levels["street"] == 11
     assert levels["community"] == 11 * TINY.communities_per_street
     assert levels["grid"] == levels["community"] * TINY.grids_per_community
     # Children cover their parent without overlapping: areas add up, and the union equals the parent.
     for child, parent in (("street", "district"), ("community", "street"), ("grid", "community")):
-        gap = scalar(
+        gap = float_scalar(
             db,
             f"""
             SELECT max(abs(p_area - c_area) / p_area) FROM (
@@ -123,7 +137,7 @@ def test_buildings_stand_in_their_grid_on_buildable_land(db: psycopg.Connection)
     rows = db.execute(
         "SELECT ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)) FROM onemap.building"
     ).fetchall()
-    xy = np.array(rows)
+    xy = np.array(rows, dtype=float)
     elevation, slope = load_terrain().sample(xy[:, 0], xy[:, 1])
     assert (elevation >= 1).all() and (slope <= 10.0).all()
 
@@ -135,9 +149,12 @@ def test_id_numbers_are_valid_and_agree_with_the_person(db: psycopg.Connection) 
     )
     assert id_check_chars_valid(people["id_number"].to_numpy(dtype=str)).all()
     for row in people.sample(300, random_state=1).itertuples():
-        parsed = parse_id_number(row.id_number)
-        assert parsed.birth_date == row.birth_date and parsed.sex == row.sex
-        assert row.birth_date <= dt.date(2026, 1, 1)
+        # itertuples types every field as any pandas scalar: narrow them to what psycopg returns.
+        id_number, birth_date = row.id_number, row.birth_date
+        assert isinstance(id_number, str) and isinstance(birth_date, dt.date)
+        parsed = parse_id_number(id_number)
+        assert parsed.birth_date == birth_date and parsed.sex == row.sex
+        assert birth_date <= dt.date(2026, 1, 1)
 
 
 def test_credit_codes_are_well_formed_and_bad_checks_flagged(db: psycopg.Connection) -> None:
@@ -152,14 +169,14 @@ def test_credit_codes_are_well_formed_and_bad_checks_flagged(db: psycopg.Connect
 
 def test_disagreements_are_planted_at_the_configured_rate(db: psycopg.Connection) -> None:
     verifying = [s.department for s in SOURCE_SPECS if s.verifies]
-    records = scalar(
+    records = int_scalar(
         db,
         "SELECT count(*) FROM onemap.source_record WHERE department = ANY(%s)".replace(
             "%s", "ARRAY[" + ",".join(f"'{d}'" for d in verifying) + "]"
         ),
     )
-    planted = scalar(db, "SELECT count(*) FROM onemap.planted_disagreement")
-    rate = int(planted) / int(records)  # type: ignore[call-overload]
+    planted = int_scalar(db, "SELECT count(*) FROM onemap.planted_disagreement")
+    rate = planted / records
     assert rate == pytest.approx(TEST_RATE, rel=0.2)
 
 
@@ -195,11 +212,13 @@ def test_generation_is_deterministic() -> None:
 
 
 def test_generated_buildings_are_plausible(db: psycopg.Connection) -> None:
-    uses = dict(db.execute("SELECT use, count(*) FROM onemap.building GROUP BY use").fetchall())
+    uses: dict[str, int] = dict(
+        db.execute("SELECT use, count(*) FROM onemap.building GROUP BY use").fetchall()
+    )
     assert uses["urban_village"] > uses.get("residential", 0) > 0 and uses["industrial"] > 0
     area = db.execute("""SELECT min(ST_Area(geom::geography)), max(ST_Area(geom::geography))
                          FROM onemap.building""").fetchone()
     assert area is not None and area[0] > 50 and area[1] < 6000
-    towers = scalar(db, "SELECT min(floors) FROM onemap.building WHERE use = 'residential'")
-    assert int(towers) >= 12  # type: ignore[call-overload]
+    towers = int_scalar(db, "SELECT min(floors) FROM onemap.building WHERE use = 'residential'")
+    assert towers >= 12
     assert shapely.is_valid(load_boundary())

@@ -111,9 +111,11 @@ def test_version_reads_follow_the_read_rules(
     client, keys, _ = setup
     with db.transaction():
         db.execute("SET LOCAL onemap.actor = 'key:test:housing'")
-        building_id, grid = db.execute(
+        edited = db.execute(
             "UPDATE onemap.building SET floors = floors + 1 WHERE id = 3 RETURNING id, grid_code"
         ).fetchone()
+    assert edited is not None
+    building_id, grid = edited
     planner = client.get(
         f"/collections/buildings/items/{building_id}/versions", headers={"X-API-Key": keys["planner"]}
     )
@@ -137,9 +139,11 @@ def test_version_reads_follow_the_read_rules(
     assert all(s["changed_by"] is None for s in states)
     # The edit log names editors: not for readers who may not edit.
     assert client.get("/collections/buildings/versions").status_code == 403
-    other = db.execute(
+    elsewhere = db.execute(
         "SELECT grid_code FROM onemap.building WHERE grid_code <> %s LIMIT 1", (grid,)
-    ).fetchone()[0]
+    ).fetchone()
+    assert elsewhere is not None
+    other = elsewhere[0]
     from api.auth import create_key
     from spatial.database import engine_for
 

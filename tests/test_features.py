@@ -13,7 +13,7 @@ from tests.features_support import Keys, as_key
 GEOJSON = "application/geo+json"
 
 
-def items(client: TestClient, collection: str, key: str | None = None, **params: object) -> dict:
+def items(client: TestClient, collection: str, key: str | None = None, **params: str | int) -> dict:
     response = client.get(f"/collections/{collection}/items", params=params, headers=as_key(key))
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith(GEOJSON)
@@ -22,6 +22,12 @@ def items(client: TestClient, collection: str, key: str | None = None, **params:
 
 def scalar(db, query: str, *args: object) -> object:
     return db.execute(query, args).fetchone()[0]
+
+
+def count(db, query: str, *args: object) -> int:
+    value = scalar(db, query, *args)
+    assert isinstance(value, int), value
+    return value
 
 
 def test_landing_conformance_and_openapi(client: TestClient) -> None:
@@ -81,7 +87,7 @@ def test_paging_with_next_links_covers_everything(client: TestClient, db) -> Non
 
 def test_bbox_in_each_crs(client: TestClient, db) -> None:
     box = (114.2, 22.6, 114.3, 22.75)
-    expected = scalar(
+    expected = count(
         db,
         "SELECT count(*) FROM onemap.building WHERE ST_Intersects(geom, "
         "ST_MakeEnvelope(%s, %s, %s, %s, 4326))",
@@ -135,9 +141,9 @@ def test_output_crs(client: TestClient, db, crs: str, srid: int, flip: bool) -> 
     expression = f"ST_Transform(geom, {srid})" if srid != 4326 else "geom"
     if flip:
         expression = f"ST_FlipCoordinates({expression})"
-    expected = json.loads(
-        scalar(db, f"SELECT ST_AsGeoJSON({expression}, 9, 0) FROM onemap.building ORDER BY id LIMIT 1")
-    )
+    geojson = scalar(db, f"SELECT ST_AsGeoJSON({expression}, 9, 0) FROM onemap.building ORDER BY id LIMIT 1")
+    assert isinstance(geojson, str)
+    expected = json.loads(geojson)
     assert geometry == expected
 
 
@@ -323,7 +329,7 @@ def test_bad_input_is_a_problem_400(client: TestClient, params: dict, db) -> Non
     assert response.headers["content-type"].startswith("application/problem+json")
     assert problem["status"] == 400 and problem["detail"]
     assert "SELECT" not in problem["detail"] and "Traceback" not in problem["detail"]
-    assert scalar(db, "SELECT count(*) FROM onemap.building") > 0
+    assert count(db, "SELECT count(*) FROM onemap.building") > 0
 
 
 def test_injection_in_path_is_harmless(client: TestClient) -> None:

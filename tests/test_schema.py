@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import psycopg
 import pytest
 from alembic.script import ScriptDirectory
@@ -53,19 +55,21 @@ def test_foreign_keys_and_checks_hold(db: psycopg.Connection) -> None:
 
 def test_update_keeps_the_previous_version(db: psycopg.Connection) -> None:
     with db.transaction(force_rollback=True):
-        old_floors, old_from = db.execute(
-            "SELECT floors, valid_from FROM onemap.building WHERE id = 2"
-        ).fetchone()
+        old = db.execute("SELECT floors, valid_from FROM onemap.building WHERE id = 2").fetchone()
+        assert old is not None
+        old_floors, old_from = old
         db.execute("SET LOCAL onemap.actor = 'tester'")
         db.execute("UPDATE onemap.building SET floors = floors + 1 WHERE id = 2")
         row = db.execute(
             "SELECT floors, valid_from, valid_to, operation, changed_by FROM onemap.building_history "
             "WHERE id = 2 ORDER BY valid_to DESC LIMIT 1"
         ).fetchone()
+        assert row is not None
         assert row[0] == old_floors and row[1] == old_from
         assert row[3] == "UPDATE" and row[4] == "tester"
-        current_from = db.execute("SELECT valid_from FROM onemap.building WHERE id = 2").fetchone()[0]
-        assert current_from == row[2]  # the new version starts where the old one ends
+        current = db.execute("SELECT valid_from FROM onemap.building WHERE id = 2").fetchone()
+        assert current is not None
+        assert current[0] == row[2]  # the new version starts where the old one ends
 
 
 def test_audit_log_is_append_only(db: psycopg.Connection) -> None:
@@ -88,6 +92,11 @@ def test_audit_log_is_append_only(db: psycopg.Connection) -> None:
 def test_sql_masking_matches_python(db: psycopg.Connection, function: str, value: str, masked: str) -> None:
     from spatial.identifiers import mask_id_number, mask_name, mask_phone
 
-    python = {"mask_name": mask_name, "mask_phone": mask_phone, "mask_id_number": mask_id_number}[function]
-    assert python(value) == masked
-    assert db.execute(f"SELECT onemap.{function}(%s)", [value]).fetchone()[0] == masked
+    python: dict[str, Callable[[str], str]] = {
+        "mask_name": mask_name,
+        "mask_phone": mask_phone,
+        "mask_id_number": mask_id_number,
+    }
+    assert python[function](value) == masked
+    in_sql = db.execute(f"SELECT onemap.{function}(%s)", [value]).fetchone()
+    assert in_sql is not None and in_sql[0] == masked

@@ -107,9 +107,9 @@ def test_overview_tiles_leave_detail_fields_out(
     assert {"code", "use", "floors", "built_year"} <= set(overview_props)
     assert "address" not in overview_props and "street_code" not in overview_props
     code = detail_props["code"]
-    assert detail_props["address"] == db.execute(
-        "SELECT address FROM onemap.building WHERE code = %s", (code,)
-    ).fetchone()[0]
+    stored = db.execute("SELECT address FROM onemap.building WHERE code = %s", (code,)).fetchone()
+    assert stored is not None
+    assert detail_props["address"] == stored[0]
 
 
 def test_filter_applies_to_tiles_as_to_features(
