@@ -37,8 +37,9 @@ def replicate(url: str, copies: int) -> None:
                 "household_type, valid_from FROM onemap.person WHERE id < %(base)s ON CONFLICT DO NOTHING",
                 {"o": k * OFFSET, "base": OFFSET})
             conn.execute(
-                "INSERT INTO onemap.residence (id, person_id, house_unit_id, relation, valid_from, valid_to) "
-                "SELECT id + %(o)s, person_id + %(o)s, house_unit_id, relation, valid_from, valid_to "
+                "INSERT INTO onemap.residence (id, person_id, house_unit_id, building_id, relation, valid_from, "
+                "valid_to) SELECT id + %(o)s, person_id + %(o)s, house_unit_id, building_id, relation, valid_from, "
+                "valid_to "
                 "FROM onemap.residence WHERE id < %(base)s ON CONFLICT DO NOTHING", {"o": k * OFFSET, "base": OFFSET})
         conn.execute("VACUUM ANALYZE onemap.person")
         conn.execute("VACUUM ANALYZE onemap.residence")

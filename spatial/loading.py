@@ -151,9 +151,11 @@ def _restore_constraints_and_indexes(conn: psycopg.Connection) -> None:
         row[0] for row in conn.execute("SELECT indexname FROM pg_indexes WHERE schemaname = %s", [SCHEMA])
     }
     dialect = postgresql.dialect()
+    # isolate_from_table=False: by default AddConstraint marks the shared metadata's constraint as "added
+    # later", and every CREATE TABLE this process runs afterwards (another database's migration) leaves it out.
     for item in _secondary_indexes():
         if isinstance(item, sa.UniqueConstraint) and item.name not in constraints:
-            conn.execute(str(sa.schema.AddConstraint(item).compile(dialect=dialect)))
+            conn.execute(str(sa.schema.AddConstraint(item, isolate_from_table=False).compile(dialect=dialect)))
         elif isinstance(item, sa.Index) and item.name not in indexes:
             conn.execute(
                 str(
@@ -164,7 +166,7 @@ def _restore_constraints_and_indexes(conn: psycopg.Connection) -> None:
             )
     for fk in _foreign_keys():
         if fk.name not in constraints:
-            conn.execute(str(sa.schema.AddConstraint(fk).compile(dialect=dialect)))
+            conn.execute(str(sa.schema.AddConstraint(fk, isolate_from_table=False).compile(dialect=dialect)))
 
 
 def _reset_sequences(conn: psycopg.Connection) -> None:

@@ -103,8 +103,9 @@ def insert_world(conn: psycopg.Connection) -> None:
                      "valid_from) VALUES (%s, %s, %s, 'M', %s, %s, %s, %s)",
                      (pid, f"44030719900101{pid:03d}X", name, born, f"1381234{pid:04d}", kind, born))
     for rid, pid, uid, start, end in RESIDENCES:
-        conn.execute("INSERT INTO onemap.residence (id, person_id, house_unit_id, relation, valid_from, valid_to) "
-                     "VALUES (%s, %s, %s, 'tenant', %s, %s)", (rid, pid, uid, start, end))
+        conn.execute("INSERT INTO onemap.residence (id, person_id, house_unit_id, building_id, relation, valid_from, "
+                     "valid_to) SELECT %s, %s, id, building_id, 'tenant', %s, %s FROM onemap.house_unit WHERE id = %s",
+                     (rid, pid, start, end, uid))
     for eid, kind, status, registered, employees, bid in ENTERPRISES:
         x = next(b[2] for b in BUILDINGS if b[0] == bid)
         conn.execute(

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import psycopg
 import pytest
+from alembic import command
 from alembic.script import ScriptDirectory
 
 from api.setup import initialise_database
+from spatial.database import engine_for, libpq_url
 from spatial.migrate import alembic_config, current_revision
 from spatial.schema import VERSIONED_TABLES, metadata
+from tests.conftest import create_database
 
 
 def test_every_declared_table_exists(db: psycopg.Connection) -> None:
@@ -51,6 +55,69 @@ def test_foreign_keys_and_checks_hold(db: psycopg.Connection) -> None:
             "INSERT INTO onemap.person (id_number, name, sex, birth_date, household_type) "
             "VALUES ('44030719900101123', 'x', 'M', '1990-01-01', 'local')"
         )
+
+
+def test_a_residence_names_its_units_building(db: psycopg.Connection) -> None:
+    with db.transaction(force_rollback=True):
+        unit, building = _scalars(db, "SELECT id, building_id FROM onemap.house_unit ORDER BY id LIMIT 1")
+        person = _scalars(db, "SELECT id FROM onemap.person ORDER BY id LIMIT 1")[0]
+        other = _scalars(db, "SELECT id FROM onemap.building WHERE id <> %s ORDER BY id LIMIT 1", building)[0]
+        with pytest.raises(psycopg.errors.ForeignKeyViolation), db.transaction():
+            db.execute(
+                "INSERT INTO onemap.residence (person_id, house_unit_id, building_id, relation, valid_from) "
+                "VALUES (%s, %s, %s, 'tenant', '2024-01-01')",
+                (person, unit, other),
+            )
+        # Re-surveying a unit into another building carries its residences along.
+        db.execute(
+            "UPDATE onemap.house_unit SET building_id = %s, room_no = 'R' || id WHERE id = %s", (other, unit)
+        )
+        stale = _scalars(
+            db, "SELECT count(*) FROM onemap.residence WHERE house_unit_id = %s AND building_id <> %s", unit, other
+        )
+        assert stale == (0,)
+
+
+def test_upgrading_a_database_fills_residence_buildings(database_url: str, empty_database_url: str) -> None:
+    # `database_url` first: this process has bulk-loaded a district (the loader re-adds constraints from the
+    # shared metadata), and a database created afterwards must still get every constraint.
+    url = create_database(empty_database_url, "onemap_upgrade_0006")
+    initialise_database(url)
+    square = "ST_Multi(ST_GeomFromText('POLYGON((114.2 22.7,114.2001 22.7,114.2001 22.7001,114.2 22.7))', 4326))"
+    with psycopg.connect(libpq_url(url), autocommit=True) as conn:
+        # One area stands in for the building's street, community and grid.
+        conn.execute(f"INSERT INTO onemap.admin_area (code, name, level, geom) VALUES ('G', '网格', 'grid', {square})")
+        conn.execute(
+            "INSERT INTO onemap.building (id, code, address, use, floors, height_m, built_year, street_code, "
+            f"community_code, grid_code, geom) VALUES (7, 'B7', '测试路7号', 'residential', 3, 9, 2000, 'G', 'G', "
+            f"'G', {square})"
+        )
+        conn.execute(
+            "INSERT INTO onemap.house_unit (id, building_id, unit_no, floor, room_no, area_m2, use) "
+            "VALUES (70, 7, '1', 1, '101', 40, 'residential')"
+        )
+        conn.execute(
+            "INSERT INTO onemap.person (id, id_number, name, sex, birth_date, household_type) "
+            "VALUES (700, '11010519491231002X', '张三', 'F', '1949-12-31', 'local')"
+        )
+        conn.execute(
+            "INSERT INTO onemap.residence (person_id, house_unit_id, building_id, relation, valid_from) "
+            "VALUES (700, 70, 7, 'owner_family', '2020-01-01')"
+        )
+    config = alembic_config()
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")  # the residence table as databases of 0005 have it
+    assert current_revision(url) == "0005"
+    initialise_database(url)
+    with psycopg.connect(libpq_url(url)) as conn:
+        assert _scalars(conn, "SELECT building_id FROM onemap.residence WHERE person_id = 700") == (7,)
+
+
+def _scalars(conn: psycopg.Connection, query: str, *params: object) -> tuple[Any, ...]:
+    row = conn.execute(query, params or None).fetchone()
+    assert row is not None
+    return tuple(row)
 
 
 def test_update_keeps_the_previous_version(db: psycopg.Connection) -> None:

@@ -24,15 +24,15 @@ def crowded_unit(database_url: str) -> dict[str, Any]:
     """A residential unit made overcrowded (extra current residents), then the monitoring rules run."""
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         unit = conn.execute(
-            "SELECT u.id, u.area_m2, g.grid_code, g.code FROM onemap.house_unit u JOIN onemap.building g "
+            "SELECT u.id, u.area_m2, g.grid_code, g.code, g.id FROM onemap.house_unit u JOIN onemap.building g "
             "ON g.id = u.building_id WHERE u.use = 'residential' ORDER BY u.area_m2, u.id LIMIT 1"
         ).fetchone()
         assert unit is not None
         extra = int(unit[1] // 6) + 2
         conn.execute(
-            "INSERT INTO onemap.residence (person_id, house_unit_id, relation, valid_from) "
-            "SELECT id, %s, 'tenant', '2024-01-01' FROM onemap.person ORDER BY id LIMIT %s",
-            (unit[0], extra),
+            "INSERT INTO onemap.residence (person_id, house_unit_id, building_id, relation, valid_from) "
+            "SELECT id, %s, %s, 'tenant', '2024-01-01' FROM onemap.person ORDER BY id LIMIT %s",
+            (unit[0], unit[4], extra),
         )
         run_monitoring(conn)
     return {"unit_id": unit[0], "grid": unit[2], "building": unit[3]}

@@ -100,24 +100,28 @@ def assign_residences(persons: pd.DataFrame, units: pd.DataFrame, rng: np.random
     # Urban-village rooms are small but crowded; a few units of every kind stand empty.
     weight = np.where(homes["building_use"].to_numpy() == "urban_village", 1.6, 1.0)
     weight = weight * (rng.random(len(homes)) > 0.06)
-    unit_id = homes["id"].to_numpy()[rng.choice(len(homes), count, p=weight / weight.sum())]
+    unit_ids, building_ids = homes["id"].to_numpy(), homes["building_id"].to_numpy()
+    home = rng.choice(len(homes), count, p=weight / weight.sum())
     moved_in = REFERENCE_DATE - rng.integers(30, 15 * 365, count).astype("timedelta64[D]")
     born = persons["birth_date"].to_numpy().astype("datetime64[D]")
     moved_in = np.maximum(moved_in, born + np.timedelta64(1, "D"))
     current = pd.DataFrame(
         {
             "person_id": persons["id"].to_numpy(),
-            "house_unit_id": unit_id,
+            "house_unit_id": unit_ids[home],
+            "building_id": building_ids[home],
             "relation": np.where(persons["household_type"].to_numpy() == "migrant", "tenant", "owner_family"),
             "valid_from": moved_in,
             "valid_to": pd.NaT,
         }
     )
     movers = np.flatnonzero((rng.random(count) < 0.1) & (moved_in - born > np.timedelta64(400, "D")))
+    earlier_home = rng.integers(0, len(homes), len(movers))
     earlier = pd.DataFrame(
         {
             "person_id": persons["id"].to_numpy()[movers],
-            "house_unit_id": homes["id"].to_numpy()[rng.integers(0, len(homes), len(movers))],
+            "house_unit_id": unit_ids[earlier_home],
+            "building_id": building_ids[earlier_home],
             "relation": "tenant",
             "valid_from": np.maximum(
                 moved_in[movers] - rng.integers(180, 5 * 365, len(movers)).astype("timedelta64[D]"),

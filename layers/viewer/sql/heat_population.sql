@@ -3,8 +3,7 @@ SELECT ST_Y(cell) AS lat, ST_X(cell) AS lon, n
 FROM (
     SELECT ST_SnapToGrid(ST_PointOnSurface(b.geom), %(cell)s) AS cell, count(*) AS n
     FROM onemap.residence r
-    JOIN onemap.house_unit h ON h.id = r.house_unit_id
-    JOIN onemap.building b ON b.id = h.building_id
+    JOIN onemap.building b ON b.id = r.building_id
     WHERE r.valid_from <= %(at)s::date AND (r.valid_to IS NULL OR r.valid_to > %(at)s::date)
       AND (%(grid)s::text IS NULL OR b.grid_code = %(grid)s::text)
     GROUP BY 1

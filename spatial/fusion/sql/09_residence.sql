@@ -1,7 +1,7 @@
 -- Residence from its authority (the grid survey): a person whose surveyed unit differs from their current home
 -- moves: the old residence is closed today and a new one opens, so the move stays in the timeline.
 CREATE UNLOGGED TABLE fusion_move AS
-SELECT DISTINCT ON (p.id) p.id AS person_id, u.id AS house_unit_id
+SELECT DISTINCT ON (p.id) p.id AS person_id, u.id AS house_unit_id, u.building_id
 FROM fusion_authority a
 JOIN onemap.person p ON p.id_number = a.entity_key::bpchar
 JOIN onemap.building g ON g.code = a.building_code
@@ -22,8 +22,8 @@ WITH closed AS (
 SELECT DISTINCT ON (person_id) person_id, relation, valid_to FROM closed ORDER BY person_id, valid_to DESC;
 
 WITH opened AS (
-    INSERT INTO onemap.residence (person_id, house_unit_id, relation, valid_from)
-    SELECT m.person_id, m.house_unit_id, coalesce(o.relation, 'tenant'), coalesce(o.valid_to, current_date)
+    INSERT INTO onemap.residence (person_id, house_unit_id, building_id, relation, valid_from)
+    SELECT m.person_id, m.house_unit_id, m.building_id, coalesce(o.relation, 'tenant'), coalesce(o.valid_to, current_date)
     FROM fusion_move m
     LEFT JOIN fusion_moved_out o ON o.person_id = m.person_id
     RETURNING 1
