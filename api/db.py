@@ -17,7 +17,11 @@ from spatial.database import libpq_url
 async def open_pool(url: str, settings: ApiSettings) -> AsyncConnectionPool:
     pool = AsyncConnectionPool(
         libpq_url(url), min_size=settings.pool_min_size, max_size=settings.pool_max_size, open=False,
-        kwargs={"autocommit": True, "row_factory": dict_row},
+        kwargs={
+            "autocommit": True,
+            "row_factory": dict_row,
+            "options": f"-c max_parallel_workers_per_gather={settings.parallel_workers}",
+        },
     )
     await pool.open(wait=True, timeout=30)
     return pool

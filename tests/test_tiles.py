@@ -13,7 +13,9 @@ from fastapi.testclient import TestClient
 from api.auth import create_key
 from spatial.database import engine_for
 from tests.tiles_support import address_at, decode, tile_env, to_lonlat, url_of
+from tiles.settings import get_tile_settings
 from tiles.tms import SERVED, TileAddress
+from tiles.vector import tile_frame
 
 __all__ = ["tile_env"]
 
@@ -77,6 +79,33 @@ def test_building_tiles_match_postgis(
         decoded = to_lonlat(address, feature["geometry"]).centroid
         assert abs(decoded.x - lon) < 4 * unit and abs(decoded.y - lat) < 4 * unit
         assert feature["properties"]["code"]
+
+
+@pytest.mark.parametrize("z", [13, 16])
+def test_unprojected_mercator_tiles_land_where_projected_ones_do(
+    db: psycopg.Connection, centre: tuple[float, float], z: int
+) -> None:
+    address = address_at("WebMercatorQuad", *centre, z)
+    frame = tile_frame(address, get_tile_settings())
+    assert not frame.project and frame.srid == 4326  # within LINEAR_TOLERANCE at these zooms
+    # Every vertex of every building in the tile, mapped from lon/lat bounds, within one grid unit of where
+    # PostGIS puts it after projecting the building to Web Mercator.
+    worst = db.execute(
+        "SELECT max(ST_HausdorffDistance(ST_AsMVTGeom(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326), 4096, 64, "
+        "false), ST_AsMVTGeom(ST_Transform(geom, 3857), ST_MakeEnvelope(%s, %s, %s, %s, 3857), 4096, 64, false))), "
+        "count(*) FROM onemap.building WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
+        (*frame.bounds, *address.xy_bounds(), *frame.bounds),
+    ).fetchone()
+    assert worst is not None and worst[1] > 0
+    assert worst[0] <= 1.0
+
+
+def test_tiles_too_tall_for_a_straight_line_are_projected() -> None:
+    settings = get_tile_settings()
+    assert tile_frame(address_at("WebMercatorQuad", 114.25, 22.7, 10), settings).project  # 1.2 units off
+    assert tile_frame(address_at("WebMercatorQuad", 24.9, 60.2, 13), settings).project  # Helsinki: tan(lat)
+    geographic = tile_frame(address_at("WorldCRS84Quad", 114.25, 22.7, 10), settings)
+    assert not geographic.project and geographic.srid == 4326
 
 
 @pytest.mark.parametrize("tms_id", SERVED)
