@@ -1,7 +1,7 @@
 -- One layer of a vector tile, made in the database.
 -- rows:     FROM ... WHERE ... of the layer's rows as the caller may see them (tiles/selection.py), including
 --            the envelope test in the column's SRID so the GiST index does the work.
--- shape:    the geometry generalised for this zoom, in the tile matrix set's SRID.
+-- shape:    the geometry generalised for this zoom, in the SRID of the tile bounds (tiles/vector.py tile_frame).
 -- columns:  the MVT feature id (when the id is an integer) and the fields, masked for the caller.
 -- The tile envelope comes from morecantile (tiles/tms.py): ST_TileEnvelope only knows square quadtrees, and
 -- WorldCRS84Quad / CGCS2000Quad start with 2x1 tiles.

@@ -23,7 +23,8 @@ SELECT DISTINCT ON (person_id) person_id, relation, valid_to FROM closed ORDER B
 
 WITH opened AS (
     INSERT INTO onemap.residence (person_id, house_unit_id, building_id, relation, valid_from)
-    SELECT m.person_id, m.house_unit_id, m.building_id, coalesce(o.relation, 'tenant'), coalesce(o.valid_to, current_date)
+    SELECT m.person_id, m.house_unit_id, m.building_id, coalesce(o.relation, 'tenant'),
+           coalesce(o.valid_to, current_date)
     FROM fusion_move m
     LEFT JOIN fusion_moved_out o ON o.person_id = m.person_id
     RETURNING 1
