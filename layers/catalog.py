@@ -23,9 +23,8 @@ class Field:
     title: str = ""
     personal: bool = False  # masked unless the principal sees personal data
     mask: str | None = None  # "name" | "phone" | "id_number"
-    detail: bool = (
-        False  # long descriptive text: in feature pages and detail tiles, left out of overview tiles
-    )
+    # long descriptive text: in feature pages and detail tiles, left out of overview tiles
+    detail: bool = False
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,7 @@ SELECT DISTINCT ON (v.entity_key) v.entity_kind, v.entity_key, g.id, g.grid_code
 FROM (SELECT DISTINCT entity_kind, entity_key FROM fusion_verdict WHERE disagrees AND entity_kind = 'person') v
 JOIN onemap.person p ON p.id_number = v.entity_key::bpchar
 JOIN onemap.residence r ON r.person_id = p.id AND r.valid_to IS NULL
-JOIN onemap.house_unit u ON u.id = r.house_unit_id
-JOIN onemap.building g ON g.id = u.building_id
+JOIN onemap.building g ON g.id = r.building_id
 UNION ALL
 SELECT v.entity_kind, v.entity_key, g.id, g.grid_code, e.geom
 FROM (SELECT DISTINCT entity_kind, entity_key FROM fusion_verdict WHERE disagrees AND entity_kind = 'enterprise') v
