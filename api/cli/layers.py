@@ -159,10 +159,10 @@ def download(
     """Write a layer (as of a date) to a GeoPackage, GeoJSON or CSV file."""
     import shutil
 
-    from api.routers.layers import _parse_datetime
     from layers.access import Principal
     from layers.catalog import get_layer
     from layers.downloads import download as write
+    from layers.query.temporal import parse_as_of
     from spatial.database import engine_for
 
     fmt = output.suffix.lower().lstrip(".")
@@ -173,7 +173,7 @@ def download(
             layer,
             Principal("admin", actor="cli"),
             fmt,
-            _parse_datetime(as_of),
+            parse_as_of(as_of),
         )
     shutil.move(result.path, output)
     shutil.rmtree(result.path.parent, ignore_errors=True)

@@ -27,8 +27,7 @@ from layers.archives import (
     enterprise_archive,
     person_archive,
 )
-from layers.query import parse_datetime
-from spatial.errors import InvalidInput
+from layers.query.temporal import parse_as_of
 from spatial.fusion import provenance_for_building_async
 
 router = APIRouter(prefix="/archives", tags=["Archives"])
@@ -51,17 +50,6 @@ AsOf = Annotated[
 
 async def readable_sections(conn: AsyncConnection[Any], who: Principal) -> ArchiveSections:
     return ArchiveSections.readable_by({layer.id for layer in await readable_layers(conn, who)})
-
-
-def as_of_instant(text: str | None) -> Any:
-    if not text:
-        return None
-    interval = parse_datetime(text)
-    if interval.start is None or (
-        interval.end is not None and interval.end != interval.start and len(text.strip()) != 10
-    ):
-        raise InvalidInput("archives take one instant for datetime (e.g. 2024-05-01T00:00:00Z or 2024-05-01)")
-    return interval.end if len(text.strip()) == 10 else interval.start  # a date: as of the end of that day
 
 
 async def answer(
@@ -162,7 +150,7 @@ async def building(
         return {"provenance": await provenance_for_building_async(conn, code, who.sees_personal_data)}
 
     sections = await readable_sections(conn, who)
-    query = building_archive(code, who, as_of_instant(datetime), sections)
+    query = building_archive(code, who, parse_as_of(datetime), sections)
     return await answer(request, conn, who, query, provenance)
 
 
@@ -171,7 +159,7 @@ async def person(
     request: Request, conn: Conn, who: Who, person: Annotated[str, Path(max_length=18)], datetime: AsOf = None
 ) -> Response:
     sections = await readable_sections(conn, who)
-    return await answer(request, conn, who, person_archive(person, who, as_of_instant(datetime), sections))
+    return await answer(request, conn, who, person_archive(person, who, parse_as_of(datetime), sections))
 
 
 @router.get("/enterprises/{credit_code}", summary="One enterprise, one file: place, issues, events")
@@ -183,5 +171,5 @@ async def enterprise(
     datetime: AsOf = None,
 ) -> Response:
     sections = await readable_sections(conn, who)
-    query = enterprise_archive(credit_code, who, as_of_instant(datetime), sections)
+    query = enterprise_archive(credit_code, who, parse_as_of(datetime), sections)
     return await answer(request, conn, who, query)

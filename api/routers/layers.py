@@ -17,7 +17,6 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +32,7 @@ from layers.access import Principal
 from layers.catalog import Layer, get_layer
 from layers.errors import InvalidLayer, LayerForbidden
 from layers.query.columns import coerce, require_field
+from layers.query.temporal import parse_as_of
 from spatial.database import database_url, engine_for
 from spatial.ingest import IngestOptions, UploadTooLarge, get_ingest_settings
 
@@ -48,22 +48,6 @@ def _session(layer_id: str, who: Principal) -> Iterator[tuple[Layer, psycopg.Con
         layer = get_layer(conn, layer_id, who)
         raw: psycopg.Connection = conn.connection.driver_connection  # type: ignore[assignment]
         yield layer, raw
-
-
-def _parse_datetime(value: str | None) -> datetime | None:
-    if value is None or value in ("", ".."):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidLayer(
-            f"datetime must be an RFC 3339 date or time, e.g. 2024-05-01T00:00:00Z: {value!r}"
-        ) from None
-    if parsed.tzinfo is None:  # a bare date or local time means Beijing time
-        from zoneinfo import ZoneInfo
-
-        parsed = parsed.replace(tzinfo=ZoneInfo("Asia/Shanghai"))
-    return parsed.astimezone(UTC)
 
 
 def _save(upload: UploadFile, into: Path) -> Path:
@@ -177,7 +161,7 @@ def download(
     f: str = Query("gpkg", description="gpkg | geojson | csv"),
     datetime_: Annotated[str | None, Query(alias="datetime", description="as of this instant")] = None,
 ) -> FileResponse:
-    as_of = _parse_datetime(datetime_)
+    as_of = parse_as_of(datetime_)
     with _session(layer_id, who) as (layer, conn):
         result = downloads.download(conn, layer, who, f, as_of)
         if reveals_personal_data(layer, who):
@@ -203,7 +187,7 @@ def layer_versions(layer_id: str, who: Who) -> dict[str, Any]:
 def restore_layer(
     layer_id: str, who: Who, datetime_: Annotated[str, Query(alias="datetime")]
 ) -> dict[str, Any]:
-    as_of = _parse_datetime(datetime_)
+    as_of = parse_as_of(datetime_)
     if as_of is None:
         raise InvalidLayer("datetime= is required: the instant to restore the layer to")
     with _session(layer_id, who) as (layer, conn):

@@ -29,7 +29,7 @@ from layers.catalog import layer_from_mapping
 from layers.errors import LayerForbidden
 from layers.viewer import Endpoints, Focus, ViewerContext, build_map, get_viewer_settings, render_page
 from layers.viewer.data import bounds_of, heat_points, heat_query, padded, sql
-from spatial.errors import InvalidInput, OnemapError
+from spatial.errors import OnemapError
 
 log = logging.getLogger("onemap.api")
 
@@ -244,9 +244,6 @@ async def heat(
         if grid not in (None, who.grid_code):
             raise Forbidden("a grid worker sees only their own grid")
         grid = who.grid_code
-    try:
-        query, params = heat_query(kind, datetime, grid, get_viewer_settings())
-    except ValueError as exc:
-        raise InvalidInput(f"invalid datetime {datetime!r}: use RFC 3339 or an interval a/b") from exc
+    query, params = heat_query(kind, datetime, grid, get_viewer_settings())
     cursor = await conn.execute(query, params)
     return JSONResponse({"kind": kind, "points": heat_points(await cursor.fetchall())})

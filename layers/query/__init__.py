@@ -32,7 +32,7 @@ from layers.query.geometry import BBox, parse_bbox, request_crs
 from layers.query.params import Params
 from layers.query.selection import Filters, Selection, row_filter, select_features
 from layers.query.source import layer_source
-from layers.query.temporal import TimeInterval, parse_datetime
+from layers.query.temporal import TimeInterval, parse_as_of, parse_datetime
 
 __all__ = [
     "BBox",
@@ -43,6 +43,7 @@ __all__ = [
     "column_expression",
     "known_columns",
     "layer_source",
+    "parse_as_of",
     "parse_bbox",
     "parse_datetime",
     "parse_filter",

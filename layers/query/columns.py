@@ -81,7 +81,7 @@ def coerce(field: Field, value: Any) -> Any:
     """A request's literal as a Python value of the field's type; InvalidInput says what was expected."""
     try:
         return _COERCERS[field.type](value)
-    except (TypeError, ValueError, KeyError):
+    except (TypeError, ValueError, KeyError, OverflowError):
         raise InvalidInput(
             f"property {field.name!r} holds {field.type} values; {value!r} is not one"
         ) from None

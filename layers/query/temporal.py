@@ -1,7 +1,9 @@
-"""The ``datetime`` parameter of OGC API Features: an instant, or an interval with optional open ends.
+"""Every time a user writes: the ``datetime`` parameter of OGC API Features (an instant, or an interval with
+optional open ends) and the single "as of" instant of downloads, restores, archives, viewers and the CLI.
 
 Dates without a time mean the whole day in Beijing time (UTC+8), as users of the platform read dates; times
-without an offset are Beijing time too. Everything is returned as aware UTC-comparable datetimes.
+without an offset are Beijing time too. Everything is returned as aware datetimes in UTC, as they are stored.
+The one place that reads user time, so that "as of 2024-01-01" is the same instant on every page.
 """
 
 from __future__ import annotations
@@ -40,9 +42,9 @@ def parse_instant(text: str, end_of_day: bool = False) -> dt.datetime:
     if len(value) == 10:  # a date
         day = dt.date.fromisoformat(value)
         start = dt.datetime.combine(day, dt.time(), BEIJING)
-        return start + dt.timedelta(days=1, microseconds=-1) if end_of_day else start
+        return (start + dt.timedelta(days=1, microseconds=-1) if end_of_day else start).astimezone(dt.UTC)
     parsed = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)).astimezone(dt.UTC)
 
 
 def parse_datetime(text: str) -> TimeInterval:
@@ -64,3 +66,14 @@ def parse_datetime(text: str) -> TimeInterval:
     if start is not None and end is not None and start > end:
         raise InvalidInput(f"invalid datetime {text!r}: the interval ends before it starts")
     return TimeInterval(start, end)
+
+
+def parse_as_of(text: str | None) -> dt.datetime | None:
+    """One instant ("as of"), or None for none given or ``..`` (now). A date means the end of that day."""
+    if text is None or text.strip() in OPEN:
+        return None
+    if "/" in text:
+        raise InvalidInput(
+            f"invalid datetime {text!r}: give one instant, e.g. 2024-05-01T08:00:00Z or 2024-05-01"
+        )
+    return parse_datetime(text).end

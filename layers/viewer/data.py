@@ -9,7 +9,9 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from layers.query.temporal import BEIJING, TimeInterval, parse_datetime
 from layers.viewer.settings import ViewerSettings
+from spatial.errors import InvalidInput
 
 
 @cache
@@ -28,32 +30,32 @@ def padded(bounds: tuple[float, float, float, float], pad: float) -> tuple[float
     return (west - pad, south - pad, east + pad, north + pad)
 
 
-def _parse_instant(text: str) -> dt.datetime:
-    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if not 1900 <= value.year <= 2999:  # a year before an instant near year 1 would overflow
-        raise ValueError(f"{text!r} is outside the years 1900 to 2999")
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+def _within_years(when: dt.datetime, text: str) -> dt.datetime:
+    if not 1900 <= when.year <= 2999:  # a year before an instant near year 1 would overflow
+        raise InvalidInput(f"invalid datetime {text!r}: outside the years 1900 to 2999")
+    return when
 
 
-def heat_query(kind: str, datetime: str | None, grid: str | None,
-               settings: ViewerSettings) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters of a heatmap: ``kind`` population (as of an instant) or events (in a period)."""
+def heat_query(
+    kind: str, datetime: str | None, grid: str | None, settings: ViewerSettings
+) -> tuple[str, dict[str, Any]]:
+    """The SQL and parameters of a heatmap: ``kind`` population (as of an instant) or events (in a period).
+
+    Times are read by ``layers.query.temporal`` like every other page's (naive = Beijing time).
+    """
     now = dt.datetime.now(dt.UTC)
     params: dict[str, Any] = {"cell": settings.heat_cell_degrees, "grid": grid}
+    when = parse_datetime(datetime) if datetime else TimeInterval(None, None)
+    end = _within_years(when.end, datetime or "") if when.end else now
     if kind == "population":
-        at = _parse_instant(datetime.split("/")[-1]) if datetime and datetime.split("/")[-1] != ".." else now
-        params["at"] = at.date()
+        params["at"] = end.astimezone(BEIJING).date()
         return sql("heat_population"), params
-    start, end = now - dt.timedelta(days=365), now
-    if datetime:
-        first, _, last = datetime.partition("/")
-        if last:
-            start = (_parse_instant(first) if first not in ("", "..")
-                     else dt.datetime(1900, 1, 1, tzinfo=dt.UTC))
-            end = _parse_instant(last) if last not in ("", "..") else now
-        else:
-            end = _parse_instant(first)
-            start = end - dt.timedelta(days=365)
+    if datetime and "/" not in datetime:  # one instant: the year up to it
+        start = end - dt.timedelta(days=365)
+    elif when.start:
+        start = _within_years(when.start, datetime or "")
+    else:
+        start = now - dt.timedelta(days=365) if not datetime else dt.datetime(1900, 1, 1, tzinfo=dt.UTC)
     params.update(start=start, end=end)
     return sql("heat_events"), params
 
@@ -62,5 +64,6 @@ def heat_points(rows: list[dict[str, Any]]) -> list[list[float]]:
     if not rows:
         return []
     top = max(float(r["n"]) for r in rows) or 1.0
-    return [[round(float(r["lat"]), 5), round(float(r["lon"]), 5), round(float(r["n"]) / top, 3)]
-            for r in rows]
+    return [
+        [round(float(r["lat"]), 5), round(float(r["lon"]), 5), round(float(r["n"]) / top, 3)] for r in rows
+    ]
