@@ -9,8 +9,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from layers.errors import LayerForbidden
-from spatial.errors import DatabaseUnavailable, InvalidInput, NotFound, OnemapError
+from spatial.errors import (
+    Conflict,
+    DatabaseUnavailable,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    OnemapError,
+    TooLarge,
+)
 
 log = logging.getLogger("onemap.api")
 
@@ -19,20 +26,14 @@ class Unauthorized(OnemapError):
     """No key, or an unknown or revoked one."""
 
 
-class Forbidden(OnemapError):
-    """The key is valid but its role may not do this."""
-
-
-class Conflict(OnemapError):
-    """The request clashes with the current state (a name taken, a stale version)."""
-
+__all__ = ["Conflict", "Forbidden", "Unauthorized", "install_error_handlers", "problem", "status_for"]
 
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (Unauthorized, 401),
     (Forbidden, 403),
-    (LayerForbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (TooLarge, 413),
     (InvalidInput, 400),
     (DatabaseUnavailable, 503),
 ]

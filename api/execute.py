@@ -12,8 +12,7 @@ from typing import Any
 import psycopg
 from psycopg import AsyncConnection, errors, sql
 
-from api.errors import Conflict
-from spatial.errors import InvalidInput
+from spatial.errors import Conflict, InvalidInput
 
 Query = sql.Composed | sql.SQL | str
 

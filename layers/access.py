@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from spatial.errors import Forbidden
+
 ROLES = ("admin", "planner", "department_editor", "grid_worker", "public")
 
 
@@ -39,6 +41,22 @@ class Principal:
     @property
     def is_internal(self) -> bool:
         return self.role != "public"
+
+
+def scope_grid(who: Principal, asked: str | None) -> str | None:
+    """The grid a request covers: grid workers get their own grid only, whatever they ask for."""
+    if who.role == "grid_worker":
+        if asked and asked != who.grid_code:
+            raise Forbidden(f"your key covers grid {who.grid_code} only")
+        return who.grid_code
+    return asked
+
+
+def require_owner_or_admin(who: Principal, owner_department: str, what: str) -> None:
+    """Restyling, granting and deleting a layer are for its owner department's editors and administrators."""
+    if who.role == "admin" or (who.role == "department_editor" and who.department == owner_department):
+        return
+    raise Forbidden(f"only the owner department ({owner_department}) or an administrator may {what}")
 
 
 PUBLIC = Principal("public")

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from layers.access import Principal
-from layers.errors import LayerForbidden
 from layers.sql import read_sql
-from spatial.errors import InvalidInput, NotFound
+from spatial.errors import Forbidden, InvalidInput, NotFound
 
 ID_NUMBER = re.compile(r"^[0-9]{17}[0-9X]$")
 PERSON_ID = re.compile(r"^[0-9]{1,17}$")
@@ -55,7 +54,7 @@ class ArchiveQuery:
 
 def require_archive_reader(who: Principal) -> None:
     if not who.is_internal:
-        raise LayerForbidden(
+        raise Forbidden(
             "archives hold internal and personal data: they need a key with an internal role "
             "(admin, planner, department_editor or grid_worker)"
         )
@@ -101,7 +100,7 @@ def enterprise_archive(
 ) -> ArchiveQuery:
     require_archive_reader(who)
     if not sections.enterprises:
-        raise LayerForbidden("enterprise files follow the enterprises layer: your key may not read it")
+        raise Forbidden("enterprise files follow the enterprises layer: your key may not read it")
     code = credit_code.strip().upper()
     if not CREDIT_CODE.match(code):
         raise InvalidInput(
@@ -113,7 +112,7 @@ def enterprise_archive(
 
 
 def check_found(query: ArchiveQuery, row: dict[str, Any] | None, who: Principal) -> dict[str, Any]:
-    """The row of an archive query, or NotFound / LayerForbidden (a grid worker outside their grid)."""
+    """The row of an archive query, or NotFound / Forbidden (a grid worker outside their grid)."""
     when = query.params.get("as_of")
     if row is None:
         suffix = f" as of {when.isoformat()}" if when else ""
@@ -121,7 +120,7 @@ def check_found(query: ArchiveQuery, row: dict[str, Any] | None, who: Principal)
     if who.role == "grid_worker":
         inside = row["in_grid"] if query.kind == "person" else row["grid_code"] == who.grid_code
         if not inside:
-            raise LayerForbidden(
+            raise Forbidden(
                 f"this {query.kind} is outside grid {who.grid_code}, the only grid your key covers"
             )
     return row

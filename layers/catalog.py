@@ -12,7 +12,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from layers.access import ADMIN, Principal
-from layers.errors import LayerForbidden, LayerNotFound
+from layers.errors import LayerNotFound
+from spatial.errors import Forbidden
 from spatial.schema import layer as layer_table
 
 
@@ -101,7 +102,7 @@ def require_readable(layer: Layer | None, layer_id: str, who: Principal) -> Laye
             f"no collection {layer_id!r}: GET /collections lists the collections your key may read"
         )
     if not layer.can_read(who):
-        raise LayerForbidden(f"your key (role {who.role}) may not read collection {layer_id!r}")
+        raise Forbidden(f"your key (role {who.role}) may not read collection {layer_id!r}")
     return layer
 
 

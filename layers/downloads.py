@@ -25,8 +25,9 @@ from psycopg import sql
 
 from layers.access import Principal
 from layers.catalog import Field, Layer
-from layers.errors import InvalidLayer, LayerForbidden
+from layers.errors import InvalidLayer
 from layers.query.columns import hides
+from spatial.errors import Forbidden
 from spatial.schema import SCHEMA
 
 FORMATS = {
@@ -179,7 +180,7 @@ def download(
 ) -> Download:
     """Write the layer to a temporary file; the caller sends it and deletes it."""
     if not layer.can_read(who):
-        raise LayerForbidden(f"your key may not read layer {layer.id!r}")
+        raise Forbidden(f"your key may not read layer {layer.id!r}")
     if fmt not in FORMATS:
         raise InvalidLayer(f"unknown download format {fmt!r}: use f=gpkg, f=geojson or f=csv")
     if layer.kind == "raster":

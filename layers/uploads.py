@@ -15,11 +15,12 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from layers.access import Principal
+from layers.access import Principal, require_owner_or_admin
 from layers.catalog import Field, Layer
-from layers.errors import LayerForbidden, LayerNotFound
+from layers.errors import LayerNotFound
 from layers.thematic import default_style
 from spatial.database import libpq_url
+from spatial.errors import Forbidden
 from spatial.ingest import IngestOptions, IngestReport, NameTaken, UploadRefused, check_layer_id, ingest
 from spatial.ingest.load import FAMILY_SUFFIX, Progress
 from spatial.schema import DEPARTMENTS, SCHEMA, SENSITIVITIES
@@ -73,12 +74,10 @@ def owner_for(who: Principal, department: str | None) -> str:
         owner = department
     elif who.role == "department_editor":
         if department is not None and department != who.department:
-            raise LayerForbidden(
-                f"your key belongs to {who.department!r}; it cannot upload for {department!r}"
-            )
+            raise Forbidden(f"your key belongs to {who.department!r}; it cannot upload for {department!r}")
         owner = str(who.department)
     else:
-        raise LayerForbidden("uploading layers needs a department editor's (or an administrator's) key")
+        raise Forbidden("uploading layers needs a department editor's (or an administrator's) key")
     if owner not in DEPARTMENTS:
         raise UploadRefused(f"unknown department {owner!r}: use one of {', '.join(DEPARTMENTS)}")
     return owner
@@ -213,17 +212,6 @@ def upload_layer(
     return UploadResult(created, report)
 
 
-def _owner_or_admin(layer: Layer, who: Principal) -> None:
-    if who.role == "admin":
-        return
-    if who.role == "department_editor" and who.department == layer.owner_department:
-        return
-    raise LayerForbidden(
-        f"only the owner department ({layer.owner_department}) or an administrator may change "
-        f"layer {layer.id!r}"
-    )
-
-
 def set_grants(
     conn: psycopg.Connection,
     layer: Layer,
@@ -232,7 +220,7 @@ def set_grants(
     editors: list[str] | None,
 ) -> Layer:
     """Replace the departments granted read / edit access (None leaves that list as it is)."""
-    _owner_or_admin(layer, who)
+    require_owner_or_admin(who, layer.owner_department, f"change layer {layer.id!r}")
     for department in (readers or []) + (editors or []):
         if department not in DEPARTMENTS:
             raise UploadRefused(f"unknown department {department!r}: use one of {', '.join(DEPARTMENTS)}")
@@ -252,8 +240,8 @@ def set_grants(
 def delete_layer(conn: psycopg.Connection, layer: Layer, who: Principal) -> None:
     """Remove an uploaded layer: its table, its history and its catalog row."""
     if layer.kind != "upload":
-        raise LayerForbidden(f"layer {layer.id!r} is a platform layer; only uploaded layers can be deleted")
-    _owner_or_admin(layer, who)
+        raise Forbidden(f"layer {layer.id!r} is a platform layer; only uploaded layers can be deleted")
+    require_owner_or_admin(who, layer.owner_department, f"change layer {layer.id!r}")
     deleted = conn.execute("DELETE FROM onemap.layer WHERE id = %s RETURNING id", [layer.id]).fetchone()
     if deleted is None:
         raise LayerNotFound(f"no layer {layer.id!r}")

@@ -18,8 +18,9 @@ from psycopg.rows import dict_row
 
 from layers.access import Principal
 from layers.catalog import Layer
-from layers.errors import InvalidLayer, LayerForbidden, LayerNotFound
+from layers.errors import InvalidLayer, LayerNotFound
 from layers.query.columns import column_expression
+from spatial.errors import Forbidden
 from spatial.schema import SCHEMA
 
 HISTORY_EXTRA = ("valid_to", "operation", "changed_by")
@@ -113,7 +114,7 @@ def restore_version(
 ) -> dict[str, Any]:
     """Make version `version` of feature `fid` current again (re-creating the feature if it was deleted)."""
     if not layer.can_edit(who):
-        raise LayerForbidden(f"your key may not edit layer {layer.id!r}")
+        raise Forbidden(f"your key may not edit layer {layer.id!r}")
     states = feature_versions(conn, layer, fid, who)
     chosen = next((s for s in states if s["version"] == version), None)
     if chosen is None:
@@ -152,7 +153,7 @@ def layer_changes(
     """The layer's edits, newest first: when, who, what kind, how many features. Only for those who may edit
     the layer (an edit log names its editors)."""
     if not layer.can_edit(who):
-        raise LayerForbidden(f"the edit log of layer {layer.id!r} is for those who may edit it")
+        raise Forbidden(f"the edit log of layer {layer.id!r} is for those who may edit it")
     _require_versioned(layer)
     history = sql.Identifier(SCHEMA, f"{layer.source}_history")
     statement = sql.SQL(
@@ -168,7 +169,7 @@ def restore_layer(conn: psycopg.Connection, layer: Layer, as_of: datetime, who: 
     """Bring the whole layer back to its state at `as_of` (as new changes; the history keeps today's
     state)."""
     if not layer.can_edit(who):
-        raise LayerForbidden(f"your key may not edit layer {layer.id!r}")
+        raise Forbidden(f"your key may not edit layer {layer.id!r}")
     _require_versioned(layer)
     columns = data_columns(conn, layer.source)
     base = sql.Identifier(SCHEMA, layer.source)

@@ -19,3 +19,15 @@ class InvalidInput(OnemapError):
 
 class NotFound(OnemapError):
     """The thing asked for does not exist."""
+
+
+class Forbidden(OnemapError):
+    """The caller is known but their role or scope may not do this (every package raises this one)."""
+
+
+class Conflict(OnemapError):
+    """The request clashes with the current state (a name taken, a stale version)."""
+
+
+class TooLarge(OnemapError):
+    """A request or file above a configured size limit."""

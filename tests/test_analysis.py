@@ -29,7 +29,7 @@ from rasterio.transform import from_origin
 from sqlalchemy.engine import Engine
 
 from layers.access import ADMIN, PUBLIC, Principal
-from spatial.analysis import AnalysisForbidden, connect, read
+from spatial.analysis import connect, read
 from spatial.analysis.buffers import event_buffer, metric_buffer
 from spatial.analysis.coverage import coverage_summary, facility_coverage
 from spatial.analysis.density_raster import population_density_raster, rasterise_points
@@ -39,6 +39,7 @@ from spatial.analysis.population import population, population_change
 from spatial.analysis.potential import economic_potential
 from spatial.analysis.terrain import building_terrain
 from spatial.database import libpq_url
+from spatial.errors import Forbidden
 from tests.conftest import create_database
 
 E0, N0 = 520_000.0, 2_510_000.0
@@ -320,9 +321,9 @@ def test_grid_worker_sees_only_their_grid(engine: Engine) -> None:
 
 
 def test_public_sees_no_people(engine: Engine) -> None:
-    with pytest.raises(AnalysisForbidden):
+    with pytest.raises(Forbidden):
         population(engine, PUBLIC, "grid", DAY)
-    with pytest.raises(AnalysisForbidden):
+    with pytest.raises(Forbidden):
         read.residents(engine, PUBLIC, DAY)
 
 

@@ -21,7 +21,6 @@ from api.catalog import readable_layers
 from api.db import connection
 from api.dependencies.features import ItemsRequest, items_request, property_names, request_layer
 from api.deps import get_principal
-from api.errors import Forbidden
 from api.execute import fetch_one
 from api.routers.ogc_common import GEOJSON, JSON, FormatParam, base_url, link, respond, wants_html
 from api.routers.ogc_html import render_html
@@ -32,7 +31,7 @@ from layers.query import Filters, known_columns, parse_datetime, request_crs, se
 from layers.query.pages import count_query, explain_query, feature_query, page_query
 from layers.query.selection import Selection
 from spatial.crs import CRS84_URI, served_crs
-from spatial.errors import NotFound
+from spatial.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["OGC API Features"])
 

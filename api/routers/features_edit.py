@@ -17,7 +17,6 @@ from api.audit import record
 from api.db import connection
 from api.dependencies.features import request_layer
 from api.deps import get_principal
-from api.errors import Forbidden
 from api.execute import fetch_one
 from api.routers.ogc_common import base_url
 from layers.access import Principal
@@ -31,7 +30,7 @@ from layers.query.edits import (
     insert_feature,
     update_feature,
 )
-from spatial.errors import NotFound
+from spatial.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["OGC API Features: editing"])
 

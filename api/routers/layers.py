@@ -28,9 +28,9 @@ from starlette.background import BackgroundTask
 from api.audit import record_sync, reveals_personal_data
 from api.deps import get_principal
 from layers import downloads, thematic, uploads, versions
-from layers.access import Principal
+from layers.access import Principal, require_owner_or_admin
 from layers.catalog import Layer, get_layer
-from layers.errors import InvalidLayer, LayerForbidden
+from layers.errors import InvalidLayer
 from layers.query.columns import coerce, require_field
 from layers.query.temporal import parse_as_of
 from spatial.database import database_url, engine_for
@@ -141,14 +141,7 @@ def get_style(layer_id: str, who: Who) -> dict[str, Any]:
 @router.put("/collections/{layer_id}/style", summary="Classify a field into a thematic style")
 def put_style(layer_id: str, who: Who, spec: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     with _session(layer_id, who) as (layer, conn):
-        if not (
-            who.role == "admin"
-            or (who.role == "department_editor" and who.department == layer.owner_department)
-        ):
-            raise LayerForbidden(
-                f"only the owner department ({layer.owner_department}) or an administrator may "
-                f"restyle layer {layer.id!r}"
-            )
+        require_owner_or_admin(who, layer.owner_department, f"restyle layer {layer.id!r}")
         style = thematic.build_style(conn, layer, spec)
         thematic.store_style(conn, layer, style)
         return _style_document(layer, style)

@@ -22,14 +22,13 @@ from starlette.routing import NoMatchFound
 from api.catalog import readable_layer, readable_layers
 from api.db import connection
 from api.deps import get_principal
-from api.errors import Forbidden, Unauthorized, status_for
+from api.errors import Unauthorized, status_for
 from api.execute import fetch_one
-from layers.access import Principal
+from layers.access import Principal, scope_grid
 from layers.catalog import layer_from_mapping
-from layers.errors import LayerForbidden
 from layers.viewer import Endpoints, Focus, ViewerContext, build_map, get_viewer_settings, render_page
 from layers.viewer.data import bounds_of, heat_points, heat_query, padded, sql
-from spatial.errors import OnemapError
+from spatial.errors import Forbidden, OnemapError
 
 log = logging.getLogger("onemap.api")
 
@@ -239,11 +238,8 @@ async def heat(
     if not who.is_internal:
         raise Forbidden("heatmaps need an internal role")
     if kind == "events" and not any(layer.id == "events" for layer in await readable_layers(conn, who)):
-        raise LayerForbidden("your key may not read the events layer")
-    if who.role == "grid_worker":
-        if grid not in (None, who.grid_code):
-            raise Forbidden("a grid worker sees only their own grid")
-        grid = who.grid_code
+        raise Forbidden("your key may not read the events layer")
+    grid = scope_grid(who, grid)
     query, params = heat_query(kind, datetime, grid, get_viewer_settings())
     cursor = await conn.execute(query, params)
     return JSONResponse({"kind": kind, "points": heat_points(await cursor.fetchall())})

@@ -11,8 +11,7 @@ from psycopg import AsyncConnection
 from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_layer_reader
-from api.routers.warnings import scope_grid
-from layers.access import Principal
+from layers.access import Principal, scope_grid
 from spatial.errors import NotFound
 from spatial.fusion.decisions import IssueFilter, decide_issue, issues_page
 

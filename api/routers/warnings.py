@@ -13,9 +13,8 @@ from psycopg import AsyncConnection
 from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_layer_reader
-from api.errors import Forbidden
-from layers.access import Principal
-from spatial.errors import NotFound
+from layers.access import Principal, scope_grid
+from spatial.errors import Forbidden, NotFound
 from spatial.monitoring.warnings import WarningFilter, handle_warning, warnings_page
 
 router = APIRouter(prefix="/warnings", tags=["Warnings"])
@@ -26,15 +25,6 @@ READERS = ("admin", "planner", "grid_worker", "department_editor")
 Reader = Annotated[Principal, Depends(require_layer_reader("events", *READERS))]
 Handler = Annotated[Principal, Depends(require_layer_reader("events", "admin", "grid_worker", "department_editor"))]
 MAX_PAGE = 500
-
-
-def scope_grid(who: Principal, asked: str | None) -> str | None:
-    """Grid workers see their own grid only, whatever they ask for."""
-    if who.role == "grid_worker":
-        if asked and asked != who.grid_code:
-            raise Forbidden(f"your key covers grid {who.grid_code} only")
-        return who.grid_code
-    return asked
 
 
 def _shape(request: Request, row: dict[str, Any]) -> dict[str, Any]:

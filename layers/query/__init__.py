@@ -11,7 +11,7 @@ layer's catalog fields and quoted by ``columns.quote``)::
         cql2=parse_filter("floors > 10 AND use = 'office'"),   # optional, CQL2 text or JSON
         properties={"use": "office"},                  # optional equality filters
     )
-    sel = select_features(layer, principal, filters)   # -> Selection; LayerForbidden / InvalidInput
+    sel = select_features(layer, principal, filters)   # -> Selection; Forbidden / InvalidInput
     # sel.source : Composable  "onemap.building AS t" or the as-of subquery "(...) AS t"
     # sel.where  : Composable  row filter (grid workers) AND bbox AND datetime AND properties AND CQL2
     # sel.column("name") : the column as the principal may see it (onemap.mask_* for personal fields)

@@ -10,7 +10,6 @@ from psycopg import sql
 
 from layers.access import Principal
 from layers.catalog import Layer
-from layers.errors import LayerForbidden
 from layers.query.columns import SQL_TYPES, coerce, column_expression, quote, require_field
 from layers.query.cql import CqlCompiler
 from layers.query.geometry import DEFAULT_CRS, BBox, bbox_condition
@@ -18,7 +17,7 @@ from layers.query.params import Params
 from layers.query.source import layer_source
 from layers.query.temporal import TimeInterval
 from spatial.crs import CrsRef
-from spatial.errors import InvalidInput
+from spatial.errors import Forbidden, InvalidInput
 from spatial.schema import SRID
 
 
@@ -83,11 +82,11 @@ def select_features(
     ``index_box`` (west, south, east, north in the column SRID) keeps only rows whose geometry's bounding box
     overlaps it: the tile server's envelope test, which the GiST index answers.
 
-    Raises LayerForbidden when ``who`` may not read the layer, InvalidInput for a filter naming unknown
+    Raises Forbidden when ``who`` may not read the layer, InvalidInput for a filter naming unknown
     properties or holding values of the wrong type.
     """
     if not layer.can_read(who):
-        raise LayerForbidden(f"your key may not read layer {layer.id!r}")
+        raise Forbidden(f"your key may not read layer {layer.id!r}")
     filters = filters or Filters()
     params = params or Params()
     conditions: list[sql.Composable] = []

@@ -7,6 +7,6 @@ GeoDataFrames, so the same numbers come out of PostGIS, GeoParquet or Dask parti
 """
 
 from spatial.analysis.connect import connect
-from spatial.analysis.viewer import AnalysisForbidden, Viewer
+from spatial.analysis.viewer import Viewer
 
-__all__ = ["AnalysisForbidden", "Viewer", "connect"]
+__all__ = ["Viewer", "connect"]

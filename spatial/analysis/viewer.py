@@ -10,11 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from spatial.errors import OnemapError
-
-
-class AnalysisForbidden(OnemapError):
-    """The viewer's role may not see the data this analysis needs."""
+from spatial.errors import Forbidden
 
 
 class Viewer(Protocol):
@@ -45,12 +41,12 @@ ANALYST = Analyst()
 
 def require_internal(viewer: Viewer, what: str) -> None:
     if viewer.role == "public":
-        raise AnalysisForbidden(f"{what} needs an internal role; the public sees only buildings and terrain")
+        raise Forbidden(f"{what} needs an internal role; the public sees only buildings and terrain")
 
 
 def scope_params(viewer: Viewer) -> dict[str, Any]:
     """Bound parameters every analysis query takes: the grid row filter and whether to unmask."""
     grid = viewer.grid_code if viewer.role == "grid_worker" else None
     if viewer.role == "grid_worker" and not grid:
-        raise AnalysisForbidden("a grid worker's key must name a grid")
+        raise Forbidden("a grid worker's key must name a grid")
     return {"scope_grid": grid, "unmasked": bool(viewer.sees_personal_data)}

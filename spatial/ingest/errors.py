@@ -1,8 +1,9 @@
-"""Why an upload was refused. Every one is an ``InvalidInput`` (a 4xx), and its message says what to do."""
+"""Why an upload was refused. Every one is an ``UploadRefused`` (a 4xx: 400, a taken name 409, a file too large
+413), and its message says what to do."""
 
 from __future__ import annotations
 
-from spatial.errors import InvalidInput
+from spatial.errors import Conflict, InvalidInput, TooLarge
 
 
 class UploadRefused(InvalidInput):
@@ -13,7 +14,7 @@ class EmptyFile(UploadRefused):
     pass
 
 
-class UploadTooLarge(UploadRefused):
+class UploadTooLarge(UploadRefused, TooLarge):
     pass
 
 
@@ -57,7 +58,7 @@ class BadColumns(UploadRefused):
     """Coordinate or address columns missing, or values that do not fit their column."""
 
 
-class NameTaken(UploadRefused):
+class NameTaken(UploadRefused, Conflict):
     pass
 
 
