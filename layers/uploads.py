@@ -16,6 +16,7 @@ from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from layers.access import Principal, require_owner_or_admin
+from layers.audit import record_sync
 from layers.catalog import Field, Layer
 from layers.errors import LayerNotFound
 from layers.thematic import default_style
@@ -151,16 +152,6 @@ def _insert_layer(conn: psycopg.Connection, layer: Layer, request: UploadRequest
         raise NameTaken(f"a layer called {layer.id!r} already exists: choose another id") from None
 
 
-def audit(
-    conn: psycopg.Connection, who: Principal, action: str, layer_id: str, detail: dict[str, object]
-) -> None:
-    conn.execute(
-        "INSERT INTO onemap.audit_log (actor, role, action, target_kind, target_id, detail) "
-        "VALUES (%s, %s, %s, 'layer', %s, %s)",
-        [who.actor, who.role, action, layer_id, Jsonb(detail)],
-    )
-
-
 def upload_layer(
     url: str,
     path: Path,
@@ -202,10 +193,11 @@ def upload_layer(
             conn.execute("SELECT onemap.enable_history(%s::regclass)", [f"{SCHEMA}.{table.table}"])
             _insert_layer(conn, layer, request, lineage)
             created.append(layer)
-        audit(
+        record_sync(
             conn,
             who,
             "upload",
+            "layer",
             request.layer_id,
             {"file": filename, "rows": report.rows, "tables": [t.table for t in report.tables]},
         )
@@ -233,7 +225,7 @@ def set_grants(
         "WHERE id = %s",
         [Jsonb(new_readers), Jsonb(new_editors), layer.id],
     )
-    audit(conn, who, "grant", layer.id, {"readers": new_readers, "editors": new_editors})
+    record_sync(conn, who, "grant", "layer", layer.id, {"readers": new_readers, "editors": new_editors})
     return dataclasses.replace(layer, readers=tuple(new_readers), editors=tuple(new_editors))
 
 
@@ -247,4 +239,4 @@ def delete_layer(conn: psycopg.Connection, layer: Layer, who: Principal) -> None
         raise LayerNotFound(f"no layer {layer.id!r}")
     for table in (layer.source, f"{layer.source}_history"):
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(SCHEMA, table)))
-    audit(conn, who, "delete", layer.id, {"table": layer.source})
+    record_sync(conn, who, "delete", "layer", layer.id, {"table": layer.source})

@@ -13,13 +13,13 @@ from fastapi import APIRouter, Body, Depends, Header, Path, Request
 from fastapi.responses import Response
 from psycopg import AsyncConnection
 
-from api.audit import record
 from api.db import connection
 from api.dependencies.features import request_layer
 from api.deps import get_principal
 from api.execute import fetch_one
 from api.routers.ogc_common import base_url
 from layers.access import Principal
+from layers.audit import record
 from layers.catalog import Layer
 from layers.query import Params, request_crs
 from layers.query.edits import (

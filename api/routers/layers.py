@@ -25,10 +25,10 @@ from fastapi import APIRouter, Body, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
 
-from api.audit import record_sync, reveals_personal_data
 from api.deps import get_principal
 from layers import downloads, thematic, uploads, versions
 from layers.access import Principal, require_owner_or_admin
+from layers.audit import record_sync, reveals_personal_data
 from layers.catalog import Layer, get_layer
 from layers.errors import InvalidLayer
 from layers.query.columns import coerce, require_field

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query
 from psycopg import AsyncConnection
 
-from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_layer_reader
 from layers.access import Principal, scope_grid
+from layers.audit import record, record_personal_read
 from spatial.errors import NotFound
 from spatial.fusion.decisions import IssueFilter, decide_issue, issues_page
 

@@ -10,10 +10,10 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from psycopg import AsyncConnection
 
-from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_layer_reader
 from layers.access import Principal, scope_grid
+from layers.audit import record, record_personal_read
 from spatial.errors import Forbidden, NotFound
 from spatial.monitoring.warnings import WarningFilter, handle_warning, warnings_page
 

@@ -1,4 +1,8 @@
-"""The audit log: who read personal data or changed what. Rows are append-only (a trigger refuses changes)."""
+"""The audit log: who read personal data or changed what. Rows are append-only (a trigger refuses changes).
+
+The one writer: the async routes use ``record``, the synchronous ones (uploads, downloads, grants) ``record_sync``;
+both run the same statement, ``sql/audit_insert.sql``.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,7 @@ from psycopg.types.json import Jsonb
 
 from layers.access import Principal
 from layers.catalog import Layer
-
-_INSERT = (
-    "INSERT INTO onemap.audit_log (actor, role, action, target_kind, target_id, detail) "
-    "VALUES (%(actor)s, %(role)s, %(action)s, %(kind)s, %(target)s, %(detail)s)"
-)
+from layers.sql import read_sql
 
 
 async def record(
@@ -26,7 +26,7 @@ async def record(
     detail: dict[str, Any] | None = None,
 ) -> None:
     """One audit row; inside the caller's transaction when there is one, so a failed edit leaves none."""
-    await conn.execute(_INSERT, _row(who, action, target_kind, target_id, detail))
+    await conn.execute(read_sql("audit_insert.sql"), _row(who, action, target_kind, target_id, detail))
 
 
 def _row(
@@ -66,5 +66,5 @@ def record_sync(
     target_id: str | None,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    """`record` for the synchronous routes (uploads, downloads)."""
-    conn.execute(_INSERT, _row(who, action, target_kind, target_id, detail))
+    """`record` for the synchronous routes and the CLI (uploads, downloads, grants)."""
+    conn.execute(read_sql("audit_insert.sql"), _row(who, action, target_kind, target_id, detail))
