@@ -15,18 +15,17 @@ import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import psycopg
 from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
 
 from layers.access import Principal
 from layers.catalog import Layer
-from tiles import raster
+from tiles.catalog import TileCatalog
 from tiles.errors import InvalidTileRequest
 from tiles.query import TileQuery
+from tiles.service import Look, TileService, is_raster
 from tiles.tms import TileAddress, get_tms, tile_address
-from tiles.vector import render_tile
 
 TMS_ID = "WebMercatorQuad"  # MBTiles and PMTiles are Web Mercator formats
 SCHEMA = """
@@ -129,12 +128,12 @@ def _open_store(plan: SeedPlan) -> sqlite3.Connection:
     return store
 
 
-async def _render(conn: psycopg.AsyncConnection[Any], plan: SeedPlan, address: TileAddress) -> bytes:
-    if plan.layer.kind == "raster":
-        path = raster.raster_path(plan.layer.source)
-        return await asyncio.to_thread(raster.render_tile, path, address, "relief", "png") or b""
-    body = await render_tile(conn, [plan.layer], plan.who, plan.query, address)
-    return gzip.compress(body, mtime=0) if body else b""
+async def _render(service: TileService, plan: SeedPlan, address: TileAddress) -> bytes:
+    """The server's tile (same renderer, same masks), stored as MBTiles expects: vector tiles gzipped, and empty
+    ones not at all."""
+    layers = [plan.layer]
+    body = await service.render(layers, plan.who, plan.query, address, Look())
+    return gzip.compress(body, mtime=0) if body and not is_raster(layers) else body
 
 
 async def _seed(
@@ -144,34 +143,38 @@ async def _seed(
     todo: asyncio.Queue[TileAddress | None] = asyncio.Queue(maxsize=workers * 4)
     written = 0
 
-    async def work() -> None:
+    async def work(service: TileService) -> None:
         nonlocal written
-        async with await psycopg.AsyncConnection.connect(url, autocommit=True, row_factory=dict_row) as conn:
-            while (address := await todo.get()) is not None:
-                body = await _render(conn, plan, address)
-                flipped = (1 << address.z) - 1 - address.y  # MBTiles rows count from the south
-                if body:
-                    store.execute(
-                        "INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?)",
-                        (address.z, address.x, flipped, body),
-                    )
-                    written += 1
+        while (address := await todo.get()) is not None:
+            body = await _render(service, plan, address)
+            flipped = (1 << address.z) - 1 - address.y  # MBTiles rows count from the south
+            if body:
                 store.execute(
-                    "INSERT OR REPLACE INTO onemap_done VALUES (?, ?, ?)", (address.z, address.x, address.y)
+                    "INSERT OR REPLACE INTO tiles VALUES (?, ?, ?, ?)",
+                    (address.z, address.x, flipped, body),
                 )
-                advance(1)
-                if written % 200 == 0:
-                    store.commit()
-
-    tasks = [asyncio.create_task(work()) for _ in range(workers)]
-    for address in plan.addresses():
-        if (address.z, address.x, address.y) in done:
+                written += 1
+            store.execute(
+                "INSERT OR REPLACE INTO onemap_done VALUES (?, ?, ?)", (address.z, address.x, address.y)
+            )
             advance(1)
-            continue
-        await todo.put(address)
-    for _ in tasks:
-        await todo.put(None)
-    await asyncio.gather(*tasks)
+            if written % 200 == 0:
+                store.commit()
+
+    kwargs = {"autocommit": True, "row_factory": dict_row}
+    async with AsyncConnectionPool(
+        url, min_size=workers, max_size=workers, kwargs=kwargs, open=False
+    ) as pool:
+        service = TileService(pool, TileCatalog(), cache=None, listener=None)
+        tasks = [asyncio.create_task(work(service)) for _ in range(workers)]
+        for address in plan.addresses():
+            if (address.z, address.x, address.y) in done:
+                advance(1)
+                continue
+            await todo.put(address)
+        for _ in tasks:
+            await todo.put(None)
+        await asyncio.gather(*tasks)
     store.commit()
     return written
 

@@ -17,9 +17,13 @@ from layers.query import Filters, Params, parse_datetime, parse_filter, select_f
 from layers.query.columns import column_expression, known_columns, quote
 from tiles.query import TileQuery
 
+__all__ = ["TileRows", "mvt_id_column", "numeric_fields", "property_columns", "quote", "visible_rows"]
+
 
 @dataclass
-class Selection:
+class TileRows:
+    """The FROM and WHERE of a layer's visible rows (``layers.query.Selection`` after the tile's additions)."""
+
     relation: sql.Composable  # FROM <relation>
     conditions: list[sql.Composable]  # AND-ed
     params: Params
@@ -31,7 +35,7 @@ class Selection:
 
 def visible_rows(
     layer: Layer, who: Principal, query: TileQuery, index_box: tuple[float, float, float, float] | None = None
-) -> Selection:
+) -> TileRows:
     """The shared builder's FROM/WHERE (as-of via <table>_history, CQL2, the grid worker's row filter), and with
     `index_box` the tile envelope test (lon/lat), which the builder also pushes into an as-of query."""
     filters = Filters(
@@ -39,7 +43,7 @@ def visible_rows(
         cql2=parse_filter(query.filter, query.filter_lang) if query.filter else None,
     )
     selected = select_features(layer, who, filters, params=Params("t"), index_box=index_box)
-    return Selection(selected.source, [selected.where], selected.params)
+    return TileRows(selected.source, [selected.where], selected.params)
 
 
 def property_columns(layer: Layer, who: Principal, detail: bool = True) -> list[sql.Composable]:
@@ -50,6 +54,13 @@ def property_columns(layer: Layer, who: Principal, detail: bool = True) -> list[
         for f in layer.fields
         if f.name != layer.geometry_column and (detail or not f.detail)
     ]
+
+
+def mvt_id_column(layer: Layer) -> sql.Composable | None:
+    """The id as the MVT feature id, which must be an unsigned integer: None for layers with other ids."""
+    if known_columns(layer)[layer.id_column].type == "integer":
+        return sql.SQL("{}::int8 AS mvt_id").format(quote(layer.id_column))
+    return None
 
 
 def numeric_fields(layer: Layer, who: Principal) -> list[str]:

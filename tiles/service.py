@@ -1,5 +1,6 @@
-"""The tile server's per-process state: catalog copy, cache, invalidation listener, and the cached rendering
-of vector tiles. The web layer creates one at startup (``start_tile_service``) and closes it at shutdown."""
+"""The tile server's per-process state: catalog copy, cache, invalidation listener, and every tile's rendering
+(raster or vector) and cache key. The web layer creates one at startup (``start_tile_service``) and closes it at
+shutdown; ``tiles/seed.py`` makes one without a cache."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from psycopg_pool import AsyncConnectionPool
 from layers.access import Principal
 from layers.catalog import Layer
 from spatial.database import libpq_url
+from tiles import raster
 from tiles.cache import CachedTile, TileCache, TileKey
 from tiles.catalog import TileCatalog
 from tiles.errors import InvalidTileRequest
@@ -23,9 +25,23 @@ from tiles.settings import cache_dir, get_tile_settings
 from tiles.tms import TileAddress
 from tiles.vector import render_tile
 
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a raster tile is drawn (vector tiles ignore it): a style of ``raster.STYLES``, a format of
+    ``raster.FORMATS`` (``raster.render_tile`` refuses others)."""
+
+    style: str = "relief"
+    fmt: str = "png"
+
 
 @dataclass
 class TileService:
+    """Every tile, raster or vector, for the server and for offline packages: it chooses the renderer and owns
+    the cache key of both (``cache`` None: nothing is cached, as when seeding)."""
+
     pool: AsyncConnectionPool
     catalog: TileCatalog
     cache: TileCache | None
@@ -45,34 +61,67 @@ class TileService:
         generation = self.cache.generation(key.layers)
         return self.cache.put(key, await render(), generation)
 
-    async def vector_tile(
-        self, layers: list[Layer], who: Principal, query: TileQuery, address: TileAddress
-    ) -> CachedTile:
-        """A gzip-compressed MVT of ``layers`` (stored compressed: warm tiles cost no compression)."""
-        tms_id, z, x, y = address.key
-        key = TileKey(
+    @staticmethod
+    def media_type(layers: list[Layer], look: Look) -> str:
+        return raster.FORMATS[look.fmt][1] if is_raster(layers) else MVT
+
+    @staticmethod
+    def key(
+        layers: list[Layer], who: Principal, query: TileQuery, address: TileAddress, look: Look
+    ) -> TileKey:
+        """Everything that changes the tile's bytes. Raster tiles do not depend on the caller (no masks)."""
+        if is_raster(layers):
+            variant = TileKey.variant_of(look.style, look.fmt, str(layers[0].style.get("rescale")))
+        else:
+            variant = TileKey.variant_of("mvt", who.visibility_class, query.digest())
+        return TileKey(
             tuple(layer.id for layer in layers),
             tuple(layer.version for layer in layers),
-            tms_id,
-            z,
-            x,
-            y,
-            TileKey.variant_of("mvt", who.visibility_class, query.digest()),
+            *address.key,
+            variant,
         )
 
-        async def render() -> bytes:
-            async with self.pool.connection() as conn:
-                try:
-                    body = await render_tile(conn, layers, who, query, address)
-                except (
-                    psycopg.DataError
-                ):  # e.g. a filter literal PostgreSQL cannot compare: the caller's mistake
-                    raise InvalidTileRequest("the filter cannot be applied to this layer's values") from None
+    async def render(
+        self, layers: list[Layer], who: Principal, query: TileQuery, address: TileAddress, look: Look
+    ) -> bytes:
+        """The tile's bytes, uncompressed: an MVT of the vector ``layers``, or a PNG/WebP of one raster layer
+        (b"" outside the raster)."""
+        if is_raster(layers):
+            layer = layers[0]
+            path = await asyncio.to_thread(raster.raster_path, layer.source)
+            rescale = layer.style.get("rescale")
+            body = await asyncio.to_thread(
+                raster.render_tile, path, address, look.style, look.fmt, tuple(rescale) if rescale else None
+            )
+            return body or b""
+        async with self.pool.connection() as conn:
+            try:
+                return await render_tile(conn, layers, who, query, address)
+            except psycopg.DataError:  # e.g. a filter literal PostgreSQL cannot compare: the caller's mistake
+                raise InvalidTileRequest("the filter cannot be applied to this layer's values") from None
+
+    async def tile(
+        self, layers: list[Layer], who: Principal, query: TileQuery, address: TileAddress, look: Look = Look()
+    ) -> CachedTile:
+        """The cached tile: MVTs stored gzip-compressed (warm tiles cost no compression), images as they are."""
+
+        async def stored() -> bytes:
+            body = await self.render(layers, who, query, address, look)
+            if is_raster(layers):
+                return body
             # Level 1 is twice as fast as 5 for 10 % more bytes; zlib releases the GIL, so a thread keeps the
             # event loop serving while a megabyte tile compresses.
             return await asyncio.to_thread(gzip.compress, body, 1)
 
-        return await self.cached(key, render)
+        return await self.cached(self.key(layers, who, query, address, look), stored)
+
+
+def is_raster(layers: list[Layer]) -> bool:
+    """A raster tile holds one raster layer; vector tiles may hold several vector layers, never a raster."""
+    rasters = [layer.id for layer in layers if layer.kind == "raster"]
+    if rasters and len(layers) > 1:
+        raise InvalidTileRequest(f"raster layers cannot be part of a vector tile: {', '.join(rasters)}")
+    return bool(rasters)
 
 
 async def start_tile_service(pool: AsyncConnectionPool, url: str) -> TileService:
@@ -92,4 +141,4 @@ def unzip(body: bytes) -> bytes:
     return gzip.decompress(body) if body[:2] == b"\x1f\x8b" else body
 
 
-__all__ = ["TileService", "start_tile_service", "unzip"]
+__all__ = ["MVT", "Look", "TileService", "is_raster", "start_tile_service", "unzip"]

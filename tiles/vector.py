@@ -15,9 +15,8 @@ from psycopg import AsyncConnection, sql
 
 from layers.access import Principal
 from layers.catalog import Layer
-from layers.query.columns import known_columns, quote
 from tiles.query import TileQuery
-from tiles.selection import Selection, numeric_fields, property_columns, visible_rows
+from tiles.selection import TileRows, mvt_id_column, numeric_fields, property_columns, quote, visible_rows
 from tiles.settings import TileSettings, get_tile_settings
 from tiles.sql import read_sql
 from tiles.tms import TileAddress, srid_of
@@ -108,7 +107,7 @@ def _tile_params(layer: Layer, frame: TileFrame, settings: TileSettings) -> dict
     }
 
 
-def _envelope(selection: Selection, address: TileAddress, settings: TileSettings) -> sql.Composable:
+def _envelope(selection: TileRows, address: TileAddress, settings: TileSettings) -> sql.Composable:
     """The tile plus its buffer as a lon/lat box: compared by ``&&`` with the column, it uses the index."""
     west, south, east, north = address.geographic_bounds(margin=settings.buffer / settings.extent)
     add = selection.params.add
@@ -142,8 +141,8 @@ def feature_statement(
         )
     columns = property_columns(layer, who, detail=address.z >= settings.detail_zoom)
     id_name = sql.SQL("")
-    if known_columns(layer)[layer.id_column].type == "integer":
-        columns.insert(0, sql.SQL("{}::int8 AS mvt_id").format(quote(layer.id_column)))
+    if (mvt_id := mvt_id_column(layer)) is not None:
+        columns.insert(0, mvt_id)
         id_name = sql.SQL(", 'mvt_id'")
     frame = tile_frame(address, settings)
     statement = sql.SQL(read_sql("layer_tile.sql")).format(

@@ -12,8 +12,7 @@ from fastapi import APIRouter, Depends, Request
 
 from api.db import get_pool
 from api.deps import get_principal
-from api.routers.tile_http import get_tile_service
-from api.routers.tiles import collection_template
+from api.routers.tile_http import collection_template, get_tile_service
 from layers.access import Principal
 from layers.catalog import Layer
 from tiles.service import TileService

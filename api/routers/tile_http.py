@@ -1,17 +1,18 @@
-"""HTTP details shared by the tile and raster routers: the tile service dependency, query parameters, and
-responses with ETag / If-None-Match (304), gzip and cache headers."""
+"""HTTP details shared by the tile, raster and style routers: the tile service dependency, query parameters,
+the tile URL templates, and responses with ETag / If-None-Match (304), gzip and cache headers."""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from fastapi import Query, Request, Response
 
+from api.routers.ogc_common import base_url
 from layers.access import Principal
 from tiles.cache import CachedTile
 from tiles.query import TileQuery
-from tiles.service import TileService, unzip
+from tiles.service import MVT, TileService, unzip
 from tiles.settings import get_tile_settings
-
-MVT = "application/vnd.mapbox-vector-tile"
 
 
 def get_tile_service(request: Request) -> TileService:
@@ -25,6 +26,29 @@ def tile_query(
     filter_lang: str | None = Query(default=None, alias="filter-lang", description="cql2-text or cql2-json"),
 ) -> TileQuery:
     return TileQuery.of(datetime, filter, filter_lang)
+
+
+def _passthrough(request: Request) -> str:
+    """Query parameters a tile URL template must keep: the key (for clients that cannot set headers), the
+    query, and the raster style/format."""
+    kept = {
+        k: v
+        for k, v in request.query_params.items()
+        if k in ("api_key", "datetime", "filter", "filter-lang", "collections", "style", "f")
+    }
+    return ("?" + urlencode(kept)) if kept else ""
+
+
+def collection_template(request: Request, layer_id: str, tms_id: str) -> str:
+    """The tile URL template of one layer (TileJSON, tilesets, MapLibre styles)."""
+    return (
+        f"{base_url(request)}/collections/{layer_id}/tiles/{tms_id}/{{z}}/{{x}}/{{y}}{_passthrough(request)}"
+    )
+
+
+def multi_template(request: Request, tms_id: str) -> str:
+    """The tile URL template of a multi-layer tile (``collections=`` is passed through)."""
+    return f"{base_url(request)}/tiles/{tms_id}/{{z}}/{{x}}/{{y}}{_passthrough(request)}"
 
 
 def _headers(tile: CachedTile, who: Principal) -> dict[str, str]:
@@ -42,21 +66,17 @@ def _not_modified(request: Request, tile: CachedTile) -> bool:
     return any(tag.strip().removeprefix("W/") in (tile.etag, "*") for tag in wanted.split(",") if tag.strip())
 
 
-def vector_response(request: Request, tile: CachedTile, who: Principal) -> Response:
-    """An MVT: sent gzip-compressed as cached when the client accepts it, else decompressed."""
+def tile_response(request: Request, tile: CachedTile, media_type: str, who: Principal) -> Response:
+    """An MVT is sent gzip-compressed as cached when the client accepts it, else decompressed; an image
+    outside its raster is an empty 204."""
     headers = _headers(tile, who)
     if _not_modified(request, tile):
         return Response(status_code=304, headers=headers)
-    if "gzip" in request.headers.get("accept-encoding", ""):
-        headers["Content-Encoding"] = "gzip"
-        return Response(tile.body, media_type=MVT, headers=headers)
-    return Response(unzip(tile.body), media_type=MVT, headers=headers)
-
-
-def image_response(request: Request, tile: CachedTile, media_type: str, who: Principal) -> Response:
-    headers = _headers(tile, who)
-    if _not_modified(request, tile):
-        return Response(status_code=304, headers=headers)
+    if media_type == MVT:
+        if "gzip" in request.headers.get("accept-encoding", ""):
+            headers["Content-Encoding"] = "gzip"
+            return Response(tile.body, media_type=MVT, headers=headers)
+        return Response(unzip(tile.body), media_type=MVT, headers=headers)
     if not tile.body:
         return Response(status_code=204, headers=headers)
     return Response(tile.body, media_type=media_type, headers=headers)

@@ -13,18 +13,24 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.db import get_pool
 from api.deps import get_principal
-from api.routers.tile_http import MVT, get_tile_service, tile_query, vector_response
+from api.routers.ogc_common import base_url
+from api.routers.tile_http import (
+    collection_template,
+    get_tile_service,
+    multi_template,
+    tile_query,
+    tile_response,
+)
 from layers.access import Principal
 from layers.catalog import Layer
 from tiles.errors import InvalidTileRequest
 from tiles.query import TileQuery
-from tiles.service import TileService
+from tiles.service import MVT, Look, TileService
 from tiles.tms import SERVED, get_tms, tile_address
 
 Who = Annotated[Principal, Depends(get_principal)]
@@ -32,25 +38,6 @@ Service = Annotated[TileService, Depends(get_tile_service)]
 router = APIRouter(tags=["tiles"])
 FIELD_TYPES = {"integer": "Number", "number": "Number", "boolean": "Boolean"}
 DEFAULT_BOUNDS = [113.75, 22.45, 114.65, 22.85]  # Shenzhen
-
-
-def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def _passthrough(request: Request) -> str:
-    """Query parameters a tile URL template must keep: the key (for clients that cannot set headers), the
-    query, and the raster style/format."""
-    kept = {
-        k: v
-        for k, v in request.query_params.items()
-        if k in ("api_key", "datetime", "filter", "filter-lang", "collections", "style", "f")
-    }
-    return ("?" + urlencode(kept)) if kept else ""
-
-
-def collection_template(request: Request, layer_id: str, tms_id: str) -> str:
-    return f"{_base(request)}/collections/{layer_id}/tiles/{tms_id}/{{z}}/{{x}}/{{y}}{_passthrough(request)}"
 
 
 @router.get("/tileMatrixSets", summary="Tile matrix sets")
@@ -68,7 +55,7 @@ async def tile_matrix_sets(request: Request) -> dict[str, Any]:
                     {
                         "rel": "self",
                         "type": "application/json",
-                        "href": f"{_base(request)}/tileMatrixSets/{tms_id}",
+                        "href": f"{base_url(request)}/tileMatrixSets/{tms_id}",
                     }
                 ],
             }
@@ -102,12 +89,12 @@ def _tileset(request: Request, layer: Layer, tms_id: str) -> dict[str, Any]:
             {
                 "rel": "self",
                 "type": "application/json",
-                "href": f"{_base(request)}/collections/{layer.id}/tiles/{tms_id}",
+                "href": f"{base_url(request)}/collections/{layer.id}/tiles/{tms_id}",
             },
             {
                 "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
                 "type": "application/json",
-                "href": f"{_base(request)}/tileMatrixSets/{tms_id}",
+                "href": f"{base_url(request)}/tileMatrixSets/{tms_id}",
             },
             {
                 "rel": "item",
@@ -118,7 +105,7 @@ def _tileset(request: Request, layer: Layer, tms_id: str) -> dict[str, Any]:
             {
                 "rel": "describedby",
                 "type": "application/json",
-                "href": f"{_base(request)}/collections/{layer.id}/tiles/{tms_id}/tilejson.json",
+                "href": f"{base_url(request)}/collections/{layer.id}/tiles/{tms_id}/tilejson.json",
             },
         ],
     }
@@ -132,7 +119,7 @@ async def tilesets(request: Request, *, layer_id: str, who: Who, service: Servic
             {
                 "rel": "self",
                 "type": "application/json",
-                "href": f"{_base(request)}/collections/{layer_id}/tiles",
+                "href": f"{base_url(request)}/collections/{layer_id}/tiles",
             }
         ],
         "tilesets": [_tileset(request, layer, tms_id) for tms_id in SERVED],
@@ -208,13 +195,11 @@ async def layer_tile(
 ) -> Response:
     address = tile_address(tms_id, z, x, y)
     layer = await _layer(request, service, layer_id, who)
-    if layer.kind == "raster":
-        from api.routers.raster import raster_tile_response
-
-        return await raster_tile_response(request, service, layer, address, style, f, who)
-    if not layer.min_zoom <= z <= layer.max_zoom:
+    if layer.kind != "raster" and not layer.min_zoom <= z <= layer.max_zoom:
         return Response(status_code=204)
-    return vector_response(request, await service.vector_tile([layer], who, query, address), who)
+    look = Look(style, f.lower())
+    tile = await service.tile([layer], who, query, address, look)
+    return tile_response(request, tile, service.media_type([layer], look), who)
 
 
 async def _vector_layers(
@@ -243,8 +228,7 @@ async def multi_tilejson(
     layers = await _vector_layers(request, service, collections, who)
     if not layers:
         raise InvalidTileRequest("no vector layer to tile: name some with ?collections=")
-    template = f"{_base(request)}/tiles/{tms_id}/{{z}}/{{x}}/{{y}}{_passthrough(request)}"
-    return tilejson(request, layers, tms_id, template, "onemap")
+    return tilejson(request, layers, tms_id, multi_template(request, tms_id), "onemap")
 
 
 @router.get(
@@ -272,4 +256,4 @@ async def multi_tile(
     ]
     if not layers:
         return Response(status_code=204)
-    return vector_response(request, await service.vector_tile(layers, who, query, address), who)
+    return tile_response(request, await service.tile(layers, who, query, address), MVT, who)
