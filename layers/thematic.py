@@ -1,32 +1,27 @@
-"""Thematic maps: classify a field, colour the classes, and say so once.
+"""Thematic maps: classify a field and colour the classes (no database, no drawing).
 
-A ``ThematicStyle`` is stored as a layer's catalog ``style`` (plain JSON). The same object yields the MapLibre
-style layer (tiles), the Folium style function (viewer) and the legend, so the three never disagree.
+A ``ThematicStyle`` is stored as a layer's catalog ``style`` (plain JSON, see ``to_dict``) by
+``layers/thematic_store.py``; ``layers/drawing.py`` draws it (MapLibre, Folium, legends) from that JSON.
 Classes are
 ``{"min": a, "max": b, "color": c, "label": l}`` (``min`` inclusive, ``max`` exclusive, open ends None) or
-``{"value": v, "color": c, "label": l}`` for categories: the shape ``layers/viewer/styles.py`` reads.
+``{"value": v, "color": c, "label": l}`` for categories: the spec ``layers/drawing.py`` reads.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import mapclassify
 import numpy as np
-import psycopg
-import pydantic
-from psycopg import sql
 
-from layers.catalog import Layer
 from layers.errors import InvalidLayer
 
 METHODS = ("single", "quantiles", "equal_interval", "natural_breaks", "manual", "categories")
 NUMERIC = ("integer", "number")
 NO_DATA = "#cccccc"
-SAMPLE_ROWS = 200_000
 # Sequential ramps (ColorBrewer / viridis anchors), interpolated to any number of classes.
 RAMPS: dict[str, tuple[str, ...]] = {
     "YlOrRd": ("#ffffcc", "#fed976", "#fd8d3c", "#e31a1c", "#800026"),
@@ -170,8 +165,10 @@ class ThematicStyle:
         return cls(**{k: v for k, v in data.items() if k in names})
 
     def _base(self) -> dict[str, Any]:
+        # The base colour is what a feature no class takes: "no data" once the field is classified.
+        fallback = NO_DATA if self.field is not None and self.classes else self.color
         if self.geometry == "line":
-            return {"color": self.color, "weight": 2, "opacity": 0.9}
+            return {"color": fallback, "weight": 2, "opacity": 0.9}
         if self.geometry == "point":
             return {
                 "radius": 4,
@@ -179,245 +176,17 @@ class ThematicStyle:
                 "fillOpacity": 0.9,
                 "weight": 0.5,
                 "color": "#ffffff",
-                "fillColor": self.color,
+                "fillColor": fallback,
             }
         return {
             "fill": True,
             "fillOpacity": self.opacity,
             "weight": 0.5,
             "color": "#555555",
-            "fillColor": self.color,
+            "fillColor": fallback,
         }
-
-    # ------------------------------------------------------------------------------------------ using
-    def color_for(self, value: Any) -> str:
-        if not self.classes or self.field is None:
-            return self.color
-        if value is None:
-            return NO_DATA
-        if "value" in self.classes[0]:
-            return next((c["color"] for c in self.classes if c["value"] == value), NO_DATA)
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            return NO_DATA
-        for c in self.classes:
-            if (c["min"] is None or number >= c["min"]) and (c["max"] is None or number < c["max"]):
-                return str(c["color"])
-        return NO_DATA
-
-    def _colour_expression(self) -> Any:
-        if not self.classes or self.field is None:
-            return self.color
-        get = ["get", self.field]
-        if "value" in self.classes[0]:
-            expression: list[Any] = ["match", get]
-            for c in self.classes:
-                expression += [c["value"], c["color"]]
-            return [*expression, NO_DATA]
-        step: list[Any] = ["step", ["to-number", get], self.classes[0]["color"]]
-        for c in self.classes[1:]:
-            step += [c["min"], c["color"]]
-        return ["case", ["==", get, None], NO_DATA, step]
-
-    def maplibre_layers(
-        self, layer_id: str, source: str, source_layer: str | None = None
-    ) -> list[dict[str, Any]]:
-        """MapLibre style layers drawing `source_layer` of vector source `source` with this style."""
-        common: dict[str, Any] = {"source": source}
-        if source_layer is not None:
-            common["source-layer"] = source_layer
-        colour = self._colour_expression()
-        if self.geometry == "point":
-            return [
-                {
-                    "id": layer_id,
-                    "type": "circle",
-                    **common,
-                    "paint": {
-                        "circle-color": colour,
-                        "circle-radius": 4,
-                        "circle-stroke-color": "#ffffff",
-                        "circle-stroke-width": 0.5,
-                        "circle-opacity": 0.9,
-                    },
-                }
-            ]
-        if self.geometry == "line":
-            return [
-                {
-                    "id": layer_id,
-                    "type": "line",
-                    **common,
-                    "paint": {"line-color": colour, "line-width": 2, "line-opacity": 0.9},
-                }
-            ]
-        return [
-            {
-                "id": layer_id,
-                "type": "fill",
-                **common,
-                "paint": {"fill-color": colour, "fill-opacity": self.opacity},
-            },
-            {
-                "id": f"{layer_id}-outline",
-                "type": "line",
-                **common,
-                "paint": {"line-color": "#555555", "line-width": 0.5},
-            },
-        ]
-
-    def folium_style_function(self) -> Callable[[dict[str, Any]], dict[str, Any]]:
-        """A ``style_function`` for ``folium.GeoJson`` giving each feature its class colour."""
-        base = self.to_dict()["base"]
-
-        def style(feature: dict[str, Any]) -> dict[str, Any]:
-            properties = feature.get("properties") or {}
-            colour = self.color_for(properties.get(self.field)) if self.field else self.color
-            if self.geometry == "line":
-                return {**base, "color": colour}
-            return {**base, "fillColor": colour}
-
-        return style
-
-    def legend(self, title: str = "") -> dict[str, Any]:
-        items = [
-            {k: c.get(k) for k in ("label", "color", "min", "max", "value") if k in c} for c in self.classes
-        ]
-        if not items:
-            items = [{"label": title or self.title or "", "color": self.color}]
-        elif self.field is not None:
-            items.append({"label": "无数据 no data", "color": NO_DATA})
-        return {
-            "title": title or self.title,
-            "field": self.field,
-            "method": self.method,
-            "geometry": self.geometry,
-            "items": items,
-        }
-
-    def legend_html(self, title: str = "") -> str:
-        from html import escape
-
-        legend = self.legend(title)
-        rows = "".join(
-            f'<div><span style="display:inline-block;width:14px;height:14px;margin-right:6px;'
-            f'background:{escape(str(i["color"]))}"></span>{escape(str(i["label"]))}</div>'
-            for i in legend["items"]
-        )
-        return f'<div class="onemap-legend"><strong>{escape(legend["title"])}</strong>{rows}</div>'
 
 
 def default_style(family: str) -> dict[str, Any]:
     """A single-colour style for a new layer of geometry `family`."""
     return ThematicStyle(geometry=family, color=FAMILY_COLOUR.get(family, "#3182bd")).to_dict()
-
-
-# ---------------------------------------------------------------------------------------------- from the data
-
-
-def _relation(layer: Layer) -> tuple[sql.Composable, sql.Composable, list[Any]]:
-    where = [sql.SQL("{} = %s").format(sql.Identifier(k)) for k in layer.source_filter]
-    clause = sql.SQL(" AND ").join(where) if where else sql.SQL("TRUE")
-    return sql.Identifier("onemap", layer.source), clause, list(layer.source_filter.values())
-
-
-def field_values(conn: psycopg.Connection, layer: Layer, field_name: str) -> list[Any]:
-    """The field's non-null values (a random sample of SAMPLE_ROWS on big tables)."""
-    relation, clause, params = _relation(layer)
-    statement = sql.SQL(
-        "SELECT {f} FROM {r} WHERE {c} AND {f} IS NOT NULL ORDER BY random() LIMIT %s"
-    ).format(f=sql.Identifier(field_name), r=relation, c=clause)
-    return [row[0] for row in conn.execute(statement, [*params, SAMPLE_ROWS]).fetchall()]
-
-
-def field_categories(conn: psycopg.Connection, layer: Layer, field_name: str, limit: int = 24) -> list[Any]:
-    relation, clause, params = _relation(layer)
-    statement = sql.SQL(
-        "SELECT {f} FROM {r} WHERE {c} AND {f} IS NOT NULL GROUP BY {f} ORDER BY count(*) DESC, {f} LIMIT %s"
-    ).format(f=sql.Identifier(field_name), r=relation, c=clause)
-    return [row[0] for row in conn.execute(statement, [*params, limit]).fetchall()]
-
-
-class StyleRequest(pydantic.BaseModel):
-    """What a style request may set, with its types (so a wrong type is a 400, not a crash)."""
-
-    model_config = pydantic.ConfigDict(extra="ignore")
-
-    geometry: str | None = None
-    field: str | None = None
-    method: str | None = None
-    k: pydantic.StrictInt | None = None
-    ramp: str | None = None
-    breaks: list[float] | None = None
-    color: str | None = None
-    opacity: float | None = pydantic.Field(default=None, ge=0, le=1)
-    title: str | None = None
-
-
-def build_style(conn: psycopg.Connection, layer: Layer, spec: dict[str, Any]) -> ThematicStyle:
-    """A complete style (classes computed from the layer's data) from a request such as
-    ``{"field": "height", "method": "natural_breaks", "k": 5, "ramp": "YlOrRd"}``."""
-    try:
-        spec = StyleRequest.model_validate(spec).model_dump(exclude_unset=True)
-    except pydantic.ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InvalidLayer(f"style {where}: {first['msg']}") from None
-    current = (
-        ThematicStyle.from_dict(layer.style) if layer.style.get("type") == "thematic" else ThematicStyle()
-    )
-    style = dataclasses.replace(
-        current,
-        **{
-            k: v
-            for k, v in spec.items()
-            if k in {f.name for f in dataclasses.fields(ThematicStyle)} and k not in ("classes",)
-        },
-    )
-    style = dataclasses.replace(style, classes=[], base={})
-    if style.method not in METHODS:
-        raise InvalidLayer(f"unknown classification {style.method!r}: use one of {', '.join(METHODS)}")
-    if not 1 <= style.k <= 12:
-        raise InvalidLayer("k (the number of classes) must be between 1 and 12")
-    ramp(style.ramp, 2)  # validates the name
-    if style.method == "single" or style.field is None:
-        return dataclasses.replace(style, field=None, method="single", breaks=[])
-    found = layer.field(style.field)
-    if found is None and style.field not in ("id",):
-        names = ", ".join(f.name for f in layer.fields)
-        raise InvalidLayer(f"layer {layer.id!r} has no field {style.field!r}; its fields: {names}")
-    if style.method == "categories":
-        return style.with_categories([v for v in field_categories(conn, layer, style.field)])
-    if found is not None and found.type not in NUMERIC:
-        raise InvalidLayer(
-            f"field {style.field!r} is {found.type}, not numeric: classify it with method=categories"
-        )
-    values = field_values(conn, layer, style.field)
-    edges = classify(values, style.method, style.k, style.breaks if style.method == "manual" else None)
-    lower = float(min(values)) if values else None
-    upper = float(max(values)) if values else None
-    return style.with_edges(edges, lower, upper)
-
-
-def resolve_style(conn: psycopg.Connection, layer: Layer, persist: bool = True) -> ThematicStyle:
-    """The layer's style with its classes; computes (and stores) them when the catalog holds only the
-    recipe."""
-    data = layer.style or {}
-    if data.get("type") != "thematic":
-        return ThematicStyle(geometry=str(data.get("geometry", "polygon")), title=layer.title)
-    style = ThematicStyle.from_dict(data)
-    if style.field is not None and not style.classes:
-        style = build_style(conn, layer, {})
-        if persist:
-            store_style(conn, layer, style)
-    return dataclasses.replace(style, title=style.title or layer.title)
-
-
-def store_style(conn: psycopg.Connection, layer: Layer, style: ThematicStyle) -> None:
-    from psycopg.types.json import Jsonb
-
-    conn.execute(
-        "UPDATE onemap.layer SET style = %s, updated_at = now(), version = version + 1 WHERE id = %s",
-        [Jsonb(style.to_dict()), layer.id],
-    )

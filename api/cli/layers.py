@@ -138,7 +138,8 @@ def style(
 ) -> None:
     """Classify a field of a layer into a thematic style and print its legend."""
     from layers.catalog import get_layer
-    from layers.thematic import build_style, store_style
+    from layers.drawing import legend
+    from layers.thematic_store import build_style, store_style
     from spatial.database import engine_for
 
     with engine_for(database_url()).begin() as conn:
@@ -146,7 +147,7 @@ def style(
         raw = conn.connection.driver_connection
         built = build_style(raw, layer, json.loads(spec))  # type: ignore[arg-type]
         store_style(raw, layer, built)  # type: ignore[arg-type]
-    for item in built.legend(layer.title)["items"]:
+    for item in legend(built.to_dict(), layer.title)["items"]:
         typer.echo(f"{item['color']}  {item['label']}")
 
 

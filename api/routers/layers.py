@@ -26,13 +26,14 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
 
 from api.deps import get_principal
-from layers import downloads, thematic, uploads, versions
+from layers import downloads, drawing, thematic_store, uploads, versions
 from layers.access import Principal, require_owner_or_admin
 from layers.audit import record_sync, reveals_personal_data
 from layers.catalog import Layer, get_layer
 from layers.errors import InvalidLayer
 from layers.query.columns import coerce, require_field
 from layers.query.temporal import parse_as_of
+from layers.thematic import ThematicStyle
 from spatial.database import database_url, engine_for
 from spatial.ingest import IngestOptions, UploadTooLarge, get_ingest_settings
 
@@ -117,33 +118,34 @@ def delete(layer_id: str, who: Who) -> None:
 @router.get("/collections/{layer_id}/legend", summary="The layer's legend")
 def legend(layer_id: str, who: Who, f: str = Query("json", pattern="^(json|html)$")) -> Any:
     with _session(layer_id, who) as (layer, conn):
-        style = thematic.resolve_style(conn, layer)
+        spec = thematic_store.resolve_style(conn, layer).to_dict()
     if f == "html":
-        return HTMLResponse(style.legend_html(layer.title))
-    return style.legend(layer.title)
+        return HTMLResponse(drawing.legend_html(spec, layer.title))
+    return drawing.legend(spec, layer.title)
 
 
-def _style_document(layer: Layer, style: thematic.ThematicStyle) -> dict[str, Any]:
+def _style_document(layer: Layer, style: ThematicStyle) -> dict[str, Any]:
+    spec = style.to_dict()
     return {
         "layer": layer.id,
-        "style": style.to_dict(),
-        "legend": style.legend(layer.title),
-        "maplibre": style.maplibre_layers(layer.id, layer.id, layer.id),
+        "style": spec,
+        "legend": drawing.legend(spec, layer.title),
+        "maplibre": drawing.maplibre_layers(spec, layer.id, layer.id, layer.id),
     }
 
 
 @router.get("/collections/{layer_id}/style", summary="The layer's thematic style object")
 def get_style(layer_id: str, who: Who) -> dict[str, Any]:
     with _session(layer_id, who) as (layer, conn):
-        return _style_document(layer, thematic.resolve_style(conn, layer))
+        return _style_document(layer, thematic_store.resolve_style(conn, layer))
 
 
 @router.put("/collections/{layer_id}/style", summary="Classify a field into a thematic style")
 def put_style(layer_id: str, who: Who, spec: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
     with _session(layer_id, who) as (layer, conn):
         require_owner_or_admin(who, layer.owner_department, f"restyle layer {layer.id!r}")
-        style = thematic.build_style(conn, layer, spec)
-        thematic.store_style(conn, layer, style)
+        style = thematic_store.build_style(conn, layer, spec)
+        thematic_store.store_style(conn, layer, style)
         return _style_document(layer, style)
 
 

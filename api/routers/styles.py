@@ -2,6 +2,8 @@
 
 /collections/{id}/styles/maplibre.json      the layer alone
 /styles/onemap.json                         every layer the caller may read (rasters below, points on top)
+
+Colours come from ``layers.drawing``, as in the Folium viewer: both read each layer's stored classes.
 """
 
 from __future__ import annotations
@@ -15,67 +17,26 @@ from api.deps import get_principal
 from api.routers.tile_http import collection_template, get_tile_service
 from layers.access import Principal
 from layers.catalog import Layer
+from layers.drawing import layer_spec, maplibre_layers
 from tiles.service import TileService
 from tiles.vector import geometry_type
 
 Who = Annotated[Principal, Depends(get_principal)]
 Service = Annotated[TileService, Depends(get_tile_service)]
 router = APIRouter(tags=["styles"])
-PALETTE = {
-    "streets": "#7b3294",
-    "communities": "#c2a5cf",
-    "grids": "#a6dba0",
-    "buildings": "#e08214",
-    "enterprises": "#2166ac",
-    "events": "#d6604d",
-    "verification_issues": "#b2182b",
-}
 ORDER = {"raster": 0, "POLYGON": 1, "LINE": 2, "POINT": 3}
 
 
-def _colour(layer: Layer) -> str:
-    return str(layer.style.get("color") or PALETTE.get(layer.id, "#3182bd"))
-
-
 def style_layers(layer: Layer, kind: str) -> list[dict[str, Any]]:
-    """MapLibre layers drawing ``layer`` (source id = layer id, source-layer = layer id)."""
-    common = {"source": layer.id, "minzoom": layer.min_zoom, "maxzoom": layer.max_zoom + 1}
-    colour = _colour(layer)
+    """MapLibre layers drawing ``layer`` (source id = layer id, source-layer = layer id) from the same spec as
+    the Folium viewer (``layers.drawing.layer_spec``: the layer's stored classes, or the built-in defaults)."""
+    zooms = {"minzoom": layer.min_zoom, "maxzoom": layer.max_zoom + 1}
     if kind == "raster":
-        return [{"id": layer.id, "type": "raster", **common, "paint": {"raster-opacity": 0.8}}]
-    vector = {**common, "source-layer": layer.id}
-    if kind == "POINT":
         return [
-            {
-                "id": layer.id,
-                "type": "circle",
-                **vector,
-                "paint": {
-                    "circle-radius": 3,
-                    "circle-color": colour,
-                    "circle-stroke-color": "#fff",
-                    "circle-stroke-width": 0.5,
-                },
-            }
+            {"id": layer.id, "type": "raster", "source": layer.id, **zooms, "paint": {"raster-opacity": 0.8}}
         ]
-    if kind == "LINE":
-        return [
-            {"id": layer.id, "type": "line", **vector, "paint": {"line-color": colour, "line-width": 1.5}}
-        ]
-    return [
-        {
-            "id": f"{layer.id}-fill",
-            "type": "fill",
-            **vector,
-            "paint": {"fill-color": colour, "fill-opacity": 0.35 if layer.source == "admin_area" else 0.6},
-        },
-        {
-            "id": f"{layer.id}-outline",
-            "type": "line",
-            **vector,
-            "paint": {"line-color": colour, "line-width": 0.8},
-        },
-    ]
+    spec = {**layer_spec(layer), "geometry": kind.lower()}  # the data's geometry decides circle, line or fill
+    return maplibre_layers(spec, layer.id, layer.id, layer.id, **zooms)
 
 
 async def _kind(request: Request, layer: Layer) -> str:

@@ -14,6 +14,7 @@ from folium.map import Layer as FoliumLayer
 
 from layers.access import Principal
 from layers.catalog import Layer
+from layers.drawing import layer_spec
 from layers.viewer.assets import localise
 from layers.viewer.basemap import BaseMap, resolve_basemap
 from layers.viewer.elements import (
@@ -26,7 +27,7 @@ from layers.viewer.elements import (
     WatchBase,
 )
 from layers.viewer.settings import ViewerSettings, get_viewer_settings
-from layers.viewer.styles import department_title, legend_entries, thematic_style
+from layers.viewer.styles import department_title, legend_entries
 
 DEFAULT_VISIBLE = ("streets", "communities", "grids", "buildings")
 BACKGROUND_GROUP = "底图 Background"
@@ -177,7 +178,7 @@ def _add_platform_layers(m: OneMap, ctx: ViewerContext, settings: ViewerSettings
                          focus: Focus | None) -> None:
     # Draw polygons below lines below points; within a kind, the catalog's order.
     order = {"polygon": 0, "line": 1, "point": 2}
-    specs = [(layer, thematic_style(layer)) for layer in ctx.layers if layer.kind != "raster"]
+    specs = [(layer, layer_spec(layer)) for layer in ctx.layers if layer.kind != "raster"]
     for layer, spec in sorted(specs, key=lambda ls: order.get(ls[1].get("geometry", "polygon"), 0)):
         temporal = _temporal(layer)
         # Outlines (admin areas) are context: clicks go through them to the buildings and points below.

@@ -69,7 +69,7 @@
           var hit = ("value" in c) ? String(c.value) === String(v)
             : ((c.min === undefined || c.min === null || v >= c.min) && (c.max === undefined || c.max === null || v < c.max));
           if (hit) {
-            if (s.fill === false) s.color = c.color; else s.fillColor = c.color;
+            if (s.fill === false || spec.geometry === "line") s.color = c.color; else s.fillColor = c.color;
             break;
           }
         }
