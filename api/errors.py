@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.db import UNAVAILABLE, get_database
 from layers.errors import LayerForbidden
 from spatial.errors import DatabaseUnavailable, InvalidInput, NotFound, OnemapError
 
@@ -45,7 +48,7 @@ def problem(status: int, detail: str, title: str | None = None) -> JSONResponse:
         "status": status,
         "detail": detail,
     }
-    headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
+    headers = _HEADERS.get(status)
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
@@ -59,6 +62,9 @@ _TITLES = {
     422: "Unprocessable Content",
     503: "Service Unavailable",
 }
+
+
+_HEADERS = {401: {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}, 503: {"Retry-After": "2"}}
 
 
 def status_for(exc: Exception) -> int:
@@ -75,6 +81,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("service error: %s", exc)
         return problem(status, str(exc))
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    async def database_lost(request: Request, _: Exception) -> JSONResponse:
+        # The server went away mid-request (restart, crash): a retry in a moment will work.
+        get_database(request).suspect()
+        return problem(503, UNAVAILABLE)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -13,6 +13,8 @@ class ApiSettings(BaseSettings):
     title: str = "onemap"
     pool_min_size: int = 1
     pool_max_size: int = 10
+    # How long a request waits for a pooled connection before it is answered 503 (database down or saturated).
+    pool_timeout: float = 5.0
     # Parallel workers per query on the web server's connections. Requests are many and small (a tile, a page):
     # forking workers for each costs more than it saves, and under load they fight the other requests for
     # the same cores (cold tiles at z14: 49 -> 80 tiles/s with 0). Analyses run on connections of their own.
@@ -23,6 +25,10 @@ class ApiSettings(BaseSettings):
     # estimate above: counting 170k buildings costs 20 ms, half of a 1,000-feature page.
     exact_count_below: int = 20_000
     cors_origins: list[str] = []
+    # Checked before any parser runs. A CQL2 filter of the longest allowed length fits the URL even when
+    # percent-encoded; JSON bodies are single features and small batches, files go to the upload paths.
+    max_url_bytes: int = 64 * 1024
+    max_body_bytes: int = 1024 * 1024
 
 
 @lru_cache
