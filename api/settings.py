@@ -6,6 +6,10 @@ from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Deepest page any list may be asked for: past it PostgreSQL would still scan every skipped row, and numbers past
+# int8 (9223372036854775808) would reach the database as errors. Fixed, since parameter schemas are declared once.
+MAX_OFFSET = 10_000_000
+
 
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEMAP_API_", extra="ignore")

@@ -178,6 +178,9 @@ async def building_page(request: Request, code: str, conn: Conn, who: Who) -> HT
     row = await fetch(conn, "building", {"code": code})
     if row is None:
         raise PageError(404, f"没有编码为 {code} 的建筑 There is no building with code {code}.")
+    if not who.covers_grid(row["grid_code"]):  # the same scope as the building's file and the layer's rows
+        raise PageError(403, f"这栋建筑不在你的网格 {who.grid_code} "
+                             f"This building is outside your grid {who.grid_code}.")
     bounds = padded(bounds_of(row) or (row["lon"], row["lat"], row["lon"], row["lat"]), 0.0015)
     panel = (f"<h3>{html.escape(row['name'] or row['address'])}</h3><div>{html.escape(row['code'])}</div>"
              f"<div>{html.escape(row['address'])}</div>")
