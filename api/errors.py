@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 import psycopg
 import sqlalchemy.exc
@@ -44,7 +45,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 def problem(status: int, detail: str, title: str | None = None) -> JSONResponse:
     body = {
         "type": "about:blank",
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title or _phrase(status),
         "status": status,
         "detail": detail,
     }
@@ -52,19 +53,14 @@ def problem(status: int, detail: str, title: str | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    413: "Payload Too Large",
-    422: "Unprocessable Content",
-    503: "Service Unavailable",
-}
-
-
 _HEADERS = {401: {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}, 503: {"Retry-After": "2"}}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def status_for(exc: Exception) -> int:
@@ -97,7 +93,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail))
+        response = problem(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,6 +16,9 @@ class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEMAP_API_", extra="ignore")
 
     title: str = "onemap"
+    # Worker processes of `onemap serve`; 0 = one per core, at least two, so that one crashed worker never
+    # takes the service down while the supervisor restarts it.
+    workers: int = 0
     pool_min_size: int = 1
     pool_max_size: int = 10
     # How long a request waits for a pooled connection before it is answered 503 (database down or saturated).
@@ -33,6 +37,10 @@ class ApiSettings(BaseSettings):
     # percent-encoded; JSON bodies are single features and small batches, files go to the upload paths.
     max_url_bytes: int = 64 * 1024
     max_body_bytes: int = 1024 * 1024
+
+
+    def worker_count(self) -> int:
+        return self.workers or max(2, os.cpu_count() or 1)
 
 
 @lru_cache
