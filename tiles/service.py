@@ -7,9 +7,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from layers.access import Principal
@@ -26,6 +29,7 @@ from tiles.tms import TileAddress
 from tiles.vector import render_tile
 
 MVT = "application/vnd.mapbox-vector-tile"
+ConnectionFactory = Callable[[], AbstractAsyncContextManager[AsyncConnection[Any]]]
 
 
 @dataclass(frozen=True)
@@ -82,10 +86,17 @@ class TileService:
         )
 
     async def render(
-        self, layers: list[Layer], who: Principal, query: TileQuery, address: TileAddress, look: Look
+        self,
+        layers: list[Layer],
+        who: Principal,
+        query: TileQuery,
+        address: TileAddress,
+        look: Look,
+        connect: ConnectionFactory | None = None,
     ) -> bytes:
         """The tile's bytes, uncompressed: an MVT of the vector ``layers``, or a PNG/WebP of one raster layer
-        (b"" outside the raster)."""
+        (b"" outside the raster). ``connect`` gives the caller's connection (a web request holds one at most);
+        default: the pool's."""
         if is_raster(layers):
             layer = layers[0]
             path = await asyncio.to_thread(raster.raster_path, layer.source)
@@ -94,19 +105,25 @@ class TileService:
                 raster.render_tile, path, address, look.style, look.fmt, tuple(rescale) if rescale else None
             )
             return body or b""
-        async with self.pool.connection() as conn:
+        async with (connect or self.pool.connection)() as conn:
             try:
                 return await render_tile(conn, layers, who, query, address)
             except psycopg.DataError:  # e.g. a filter literal PostgreSQL cannot compare: the caller's mistake
                 raise InvalidTileRequest("the filter cannot be applied to this layer's values") from None
 
     async def tile(
-        self, layers: list[Layer], who: Principal, query: TileQuery, address: TileAddress, look: Look = Look()
+        self,
+        layers: list[Layer],
+        who: Principal,
+        query: TileQuery,
+        address: TileAddress,
+        look: Look = Look(),
+        connect: ConnectionFactory | None = None,
     ) -> CachedTile:
         """The cached tile: MVTs stored gzip-compressed (warm tiles cost no compression), images as they are."""
 
         async def stored() -> bytes:
-            body = await self.render(layers, who, query, address, look)
+            body = await self.render(layers, who, query, address, look, connect)
             if is_raster(layers):
                 return body
             # Level 1 is twice as fast as 5 for 10 % more bytes; zlib releases the GIL, so a thread keeps the

@@ -12,6 +12,7 @@ from psycopg import AsyncConnection
 
 from api.db import connection
 from api.deps import require_layer_reader
+from api.settings import MAX_OFFSET
 from layers.access import Principal, scope_grid
 from layers.audit import record, record_personal_read
 from spatial.errors import Forbidden, NotFound
@@ -60,7 +61,7 @@ async def list_warnings(
         datetime | None, Query(description="Poll feed: only warnings changed after this.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     where = WarningFilter(
         grid=scope_grid(who, grid),
