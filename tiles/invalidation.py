@@ -1,6 +1,6 @@
 """Edit-driven invalidation across processes: each server process LISTENs on ``onemap_tiles`` (filled by the
-triggers of ``sql/invalidation.sql``) and purges the tiles a change touched from its memory cache and from the
-shared disk cache.
+triggers of ``spatial/sql/tile_invalidation.sql``, schema like the tables they watch) and purges the tiles a
+change touched from its memory cache and from the shared disk cache.
 
 Changes are also logged in ``onemap.tile_change``: on (re)connecting, a process replays the log from the disk
 cache's watermark, so neither a restart nor a dropped connection leaves stale tiles behind. While the

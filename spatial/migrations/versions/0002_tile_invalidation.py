@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from tiles.sql import read_sql
+from spatial.sql import read_sql
 
 revision = "0002"
 down_revision = "0001"
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.execute(read_sql("invalidation.sql"))
+    op.execute(read_sql("tile_invalidation.sql"))
 
 
 def downgrade() -> None:
