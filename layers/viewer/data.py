@@ -5,18 +5,16 @@ or grid, and the heatmap cells. Static SQL in ``sql/``; every value a bound para
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
-from importlib.resources import files
 from typing import Any
 
 from layers.query.temporal import BEIJING, TimeInterval, parse_datetime
 from layers.viewer.settings import ViewerSettings
+from layers.viewer.sql import read_sql
 from spatial.errors import InvalidInput
 
 
-@cache
 def sql(name: str) -> str:
-    return files("layers.viewer").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return read_sql(f"{name}.sql")
 
 
 def bounds_of(row: dict[str, Any] | None) -> tuple[float, float, float, float] | None:

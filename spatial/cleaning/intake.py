@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from spatial.cleaning.address import AddressMatcher
 from spatial.cleaning.columns import KNOWN_COLUMNS, field_positions
 from spatial.cleaning.reading import read_table
-from spatial.cleaning.sql import read_cleaning_sql
+from spatial.cleaning.sql import read_sql
 from spatial.cleaning.standardise import CleanRow, clean_row
 from spatial.errors import InvalidInput
 from spatial.monitoring.rules import MIN_AREA_PER_PERSON_M2
@@ -120,7 +120,7 @@ def _store(
                 )
         with conn.cursor(row_factory=dict_row) as found:
             params = {"batch": batch, "min_area": MIN_AREA_PER_PERSON_M2}
-            found.execute(read_cleaning_sql("findings.sql"), params)
+            found.execute(read_sql("findings.sql"), params)
             result.findings = found.fetchall()
     result.imported = len(good)
     result.matched_units = sum(1 for _, _, unit in good if unit is not None)

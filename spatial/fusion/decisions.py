@@ -9,7 +9,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from spatial.errors import InvalidInput
-from spatial.fusion.sql import read_fusion_sql
+from spatial.fusion.sql import read_sql
 from spatial.fusion.statements import statements
 
 DECISIONS = {"confirm": "confirmed", "dismiss": "dismissed"}
@@ -29,7 +29,7 @@ class IssueFilter:
 
 async def issues_page(conn: AsyncConnection[Any], where: IssueFilter) -> tuple[list[dict[str, Any]], int]:
     async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(read_fusion_sql("issues_page.sql"), dict(where.__dict__))
+        await cursor.execute(read_sql("issues_page.sql"), dict(where.__dict__))
         rows = await cursor.fetchall()
     matched = int(rows[0]["matched"]) if rows else 0
     return [{k: v for k, v in row.items() if k != "matched"} for row in rows], matched
@@ -47,7 +47,7 @@ async def decide_issue(
     """The decided issue, or None when no open issue with that id is in the caller's scope."""
     if decision not in DECISIONS:
         raise InvalidInput(f"unknown decision {decision!r}: use confirm or dismiss")
-    set_actor, update = statements(read_fusion_sql("decide_issue.sql"))
+    set_actor, update = statements(read_sql("decide_issue.sql"))
     params = {
         "id": issue_id,
         "status": DECISIONS[decision],

@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from spatial.fusion.sql import read_fusion_sql
+from spatial.fusion.sql import read_sql
 from spatial.identifiers import mask_id_number
 
 
@@ -26,7 +26,7 @@ def provenance_for_building(
     """
     with conn.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(
-            read_fusion_sql("provenance_for_building.sql"), {"code": building_code}
+            read_sql("provenance_for_building.sql"), {"code": building_code}
         ).fetchall()
     return shape_provenance(rows, unmasked)
 
@@ -36,7 +36,7 @@ async def provenance_for_building_async(
 ) -> dict[str, Any]:
     """The same on the web server's async pool."""
     async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(read_fusion_sql("provenance_for_building.sql"), {"code": building_code})
+        await cursor.execute(read_sql("provenance_for_building.sql"), {"code": building_code})
         rows = await cursor.fetchall()
     return shape_provenance(rows, unmasked)
 

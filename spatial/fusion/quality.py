@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from spatial.fusion.sql import read_fusion_sql
+from spatial.fusion.sql import read_sql
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,6 @@ class Quality:
 
 
 def measure_against_planted(conn: psycopg.Connection) -> Quality:
-    row = conn.execute(read_fusion_sql("quality.sql")).fetchone()
+    row = conn.execute(read_sql("quality.sql")).fetchone()
     assert row is not None
     return Quality(int(row[0]), int(row[1]), int(row[2]))

@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from spatial.fusion.sql import read_fusion_sql
+from spatial.fusion.sql import read_sql
 
 # The fusion files hold plain statements (no function bodies), each ending with ";" at the end of a line.
 _STATEMENT_END = re.compile(r";[ \t]*(?:\n|$)")
@@ -22,7 +22,7 @@ def statements(text: str) -> list[str]:
 
 def run_file(conn: psycopg.Connection, name: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Execute every statement of a fusion SQL file (see ``run_statements``)."""
-    return run_statements(conn, read_fusion_sql(name), params)
+    return run_statements(conn, read_sql(name), params)
 
 
 def run_statements(

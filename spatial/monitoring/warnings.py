@@ -11,7 +11,7 @@ from psycopg.rows import dict_row
 
 from spatial.errors import InvalidInput
 from spatial.fusion.statements import statements
-from spatial.monitoring.sql import read_monitoring_sql
+from spatial.monitoring.sql import read_sql
 
 ACTIONS = {"acknowledge": "acknowledged", "close": "closed"}
 
@@ -32,7 +32,7 @@ async def warnings_page(conn: AsyncConnection[Any], where: WarningFilter) -> tup
     """(rows, number matched) of one page."""
     params = {**where.__dict__}
     async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(read_monitoring_sql("warnings_page.sql"), params)
+        await cursor.execute(read_sql("warnings_page.sql"), params)
         rows = await cursor.fetchall()
     matched = int(rows[0]["matched"]) if rows else 0
     return [{k: v for k, v in row.items() if k != "matched"} for row in rows], matched
@@ -44,7 +44,7 @@ async def handle_warning(
     """Acknowledge or close; None when there is no such open warning in `grid`. Run inside a transaction."""
     if action not in ACTIONS:
         raise InvalidInput(f"unknown action {action!r}: use acknowledge or close")
-    set_actor, update, remember = statements(read_monitoring_sql("warning_handle.sql"))
+    set_actor, update, remember = statements(read_sql("warning_handle.sql"))
     params = {"id": event_id, "status": ACTIONS[action], "note": note, "actor": actor, "grid": grid}
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(set_actor, params)

@@ -8,7 +8,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
 from spatial.errors import InvalidInput
-from spatial.potential.sql import read_potential_sql
+from spatial.potential.sql import read_sql
 
 LEVELS = ("street", "community")
 
@@ -18,7 +18,7 @@ async def potential_by_area(conn: AsyncConnection[Any], level: str = "street") -
     if level not in LEVELS:
         raise InvalidInput(f"unknown level {level!r}: use street or community")
     async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(read_potential_sql("by_area.sql"), {"level": level})
+        await cursor.execute(read_sql("by_area.sql"), {"level": level})
         rows = await cursor.fetchall()
     features = [
         {"type": "Feature", "id": row["code"], "geometry": row.pop("geometry"), "properties": row}
@@ -28,4 +28,4 @@ async def potential_by_area(conn: AsyncConnection[Any], level: str = "street") -
 
 
 def view_sql() -> str:
-    return read_potential_sql("view.sql")
+    return read_sql("view.sql")

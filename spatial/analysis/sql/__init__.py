@@ -1,13 +1,9 @@
 """Static SQL of the analyses. ``asof.sql`` is the shared prelude (a WITH list of the tables as of a date, with
 the viewer's grid filter); each query file continues it, starting with ``SELECT`` or with ``, name AS (``."""
 
-from functools import cache
-from importlib.resources import files
+from spatial.sql import sql_reader
 
-
-@cache
-def read_sql(name: str) -> str:
-    return files(__package__).joinpath(name).read_text(encoding="utf-8")
+read_sql = sql_reader(__name__)
 
 
 def as_of_query(*names: str) -> str:

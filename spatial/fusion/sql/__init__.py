@@ -1,9 +1,5 @@
 """Static SQL of the fusion engine, kept in ``.sql`` files beside this module."""
 
-from functools import cache
-from importlib.resources import files
+from spatial.sql import sql_reader
 
-
-@cache
-def read_fusion_sql(name: str) -> str:
-    return files(__package__).joinpath(name).read_text(encoding="utf-8")
+read_sql = sql_reader(__name__)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from spatial.fusion.sql import read_fusion_sql
+from spatial.fusion.sql import read_sql
 from spatial.potential import view_sql
 from spatial.schema import (
     attribute_provenance,
@@ -34,7 +34,7 @@ def upgrade() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS fuzzystrmatch SCHEMA public")
     for table in TABLES:
         table.create(bind)
-    op.execute(read_fusion_sql("functions.sql"))
+    op.execute(read_sql("functions.sql"))
     op.execute(view_sql())
 
 

@@ -1,9 +1,5 @@
 """Static SQL of the monitoring rules."""
 
-from functools import cache
-from importlib.resources import files
+from spatial.sql import sql_reader
 
-
-@cache
-def read_monitoring_sql(name: str) -> str:
-    return files(__package__).joinpath(name).read_text(encoding="utf-8")
+read_sql = sql_reader(__name__)
