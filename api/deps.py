@@ -7,11 +7,11 @@ from collections.abc import Awaitable, Callable
 from fastapi import Depends, Header, Query
 
 from api.auth import KEY_LOOKUP, hash_key, principal_from_row
-from api.catalog import readable_layer
 from api.db import RequestConnection, request_connection
 from api.errors import Forbidden
 from api.execute import fetch_one
 from layers.access import PUBLIC, Principal
+from layers.catalog import readable_layer
 
 
 async def get_principal(

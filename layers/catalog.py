@@ -1,4 +1,5 @@
-"""The layer catalog: what a layer is, who may read or edit it, read from the ``layer`` table.
+"""The layer catalog: what a layer is, who may read or edit it, read from the ``layer`` table (the one reader:
+sync for the CLI and synchronous routes, async for request handlers and the tile server's cached copy).
 
 A layer's rows come from one relation of schema ``onemap`` (``source``), optionally narrowed by equality filters
 (``source_filter``), e.g. the ``grids`` layer is ``admin_area`` where ``level = 'grid'``.
@@ -10,11 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from psycopg import AsyncConnection
 
 from layers.access import ADMIN, Principal
 from layers.errors import LayerNotFound
 from spatial.errors import Forbidden
-from spatial.schema import layer as layer_table
+
+_ALL = "SELECT * FROM onemap.layer ORDER BY id"
+_ONE = "SELECT * FROM onemap.layer WHERE id = %(id)s"
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,6 @@ class Layer:
         return next((f for f in self.fields if f.name == name), None)
 
 
-def _row_to_layer(row: sa.Row[Any]) -> Layer:
-    return layer_from_mapping(row._mapping)
-
-
 def layer_from_mapping(row: Any) -> Layer:
     """A Layer from a row of the ``layer`` table as a mapping (for async callers with their own driver)."""
     data = dict(row)
@@ -107,12 +107,30 @@ def require_readable(layer: Layer | None, layer_id: str, who: Principal) -> Laye
 
 
 def list_layers(conn: sa.Connection, who: Principal | None = None) -> list[Layer]:
-    rows = conn.execute(sa.select(layer_table).order_by(layer_table.c.id)).all()
-    layers = [_row_to_layer(r) for r in rows]
+    layers = [layer_from_mapping(row) for row in conn.exec_driver_sql(_ALL).mappings()]
     return [lyr for lyr in layers if who is None or lyr.can_read(who)]
 
 
 def get_layer(conn: sa.Connection, layer_id: str, who: Principal | None = None) -> Layer:
-    row = conn.execute(sa.select(layer_table).where(layer_table.c.id == layer_id)).first()
-    found = _row_to_layer(row) if row is not None else None
+    row = conn.exec_driver_sql(_ONE, {"id": layer_id}).mappings().first()
+    found = layer_from_mapping(row) if row is not None else None
     return require_readable(found, layer_id, who or ADMIN)  # no caller: an internal lookup
+
+
+async def fetch_layers(conn: AsyncConnection[Any]) -> list[Layer]:
+    """Every layer (a connection with dict rows, as the server's pool gives)."""
+    cursor = await conn.execute(_ALL)
+    return [layer_from_mapping(row) for row in await cursor.fetchall()]
+
+
+async def readable_layers(conn: AsyncConnection[Any], who: Principal) -> list[Layer]:
+    """The collections of features `who` may read (raster layers have no features)."""
+    return [layer for layer in await fetch_layers(conn) if layer.kind != "raster" and layer.can_read(who)]
+
+
+async def readable_layer(conn: AsyncConnection[Any], layer_id: str, who: Principal) -> Layer:
+    cursor = await conn.execute(_ONE, {"id": layer_id})
+    row = await cursor.fetchone()
+    # Raster layers have no features: as collections of features they do not exist.
+    layer = layer_from_mapping(row) if row is not None and row["kind"] != "raster" else None
+    return require_readable(layer, layer_id, who)

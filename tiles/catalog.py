@@ -1,5 +1,6 @@
-"""The layer catalog as the tile server reads it: loaded once per process and dropped when the catalog changes
-(the ``onemap_tiles`` notification with source 'layer'), so a warm tile costs no database round trip."""
+"""The layer catalog as the tile server keeps it (read by ``layers.catalog.fetch_layers``): loaded once per
+process and dropped when the catalog changes (the ``onemap_tiles`` notification with source 'layer'), so a warm
+tile costs no database round trip."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 from psycopg import AsyncConnection
 
 from layers.access import Principal
-from layers.catalog import Layer, layer_from_mapping, require_readable
+from layers.catalog import Layer, fetch_layers, require_readable
 
 
 class TileCatalog:
@@ -34,12 +35,11 @@ class TileCatalog:
             self._stale = False
             self._loaded_at = time.monotonic()
             try:
-                cursor = await conn.execute("SELECT * FROM onemap.layer ORDER BY id")
-                rows = await cursor.fetchall()
+                layers = await fetch_layers(conn)
             except Exception:
                 self._stale = True
                 raise
-            self._layers = {layer.id: layer for layer in map(layer_from_mapping, rows)}
+            self._layers = {layer.id: layer for layer in layers}
         return self._layers
 
     def cached(self) -> dict[str, Layer]:

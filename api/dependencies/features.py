@@ -8,12 +8,11 @@ from typing import Annotated, Any
 from fastapi import Depends, Path, Query, Request
 from psycopg import AsyncConnection
 
-from api.catalog import readable_layer
 from api.db import connection
 from api.deps import get_principal
 from api.settings import MAX_OFFSET, get_api_settings
 from layers.access import Principal
-from layers.catalog import Layer
+from layers.catalog import Layer, readable_layer
 from layers.query import Filters, known_columns, parse_bbox, parse_datetime, parse_filter, request_crs
 from layers.query.pages import SortKey, parse_sortby
 from spatial.crs import CrsRef

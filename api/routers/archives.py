@@ -11,7 +11,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from psycopg import AsyncConnection
 
-from api.catalog import readable_layers
 from api.db import connection
 from api.deps import get_principal
 from api.errors import Unauthorized
@@ -27,6 +26,7 @@ from layers.archives import (
     person_archive,
 )
 from layers.audit import record
+from layers.catalog import readable_layers
 from layers.query.temporal import parse_as_of
 from spatial.fusion import provenance_for_building_async
 

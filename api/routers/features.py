@@ -16,7 +16,6 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from psycopg import AsyncConnection
 
-from api.catalog import readable_layers
 from api.db import connection
 from api.dependencies.features import ItemsRequest, items_request, property_names, request_layer
 from api.deps import get_principal
@@ -26,7 +25,7 @@ from api.routers.ogc_html import render_html
 from api.settings import get_api_settings
 from layers.access import Principal
 from layers.audit import record_personal_read, reveals_personal_data
-from layers.catalog import Layer
+from layers.catalog import Layer, readable_layers
 from layers.query import Filters, known_columns, parse_datetime, request_crs, select_features
 from layers.query.pages import count_query, explain_query, feature_query, page_query
 from layers.query.selection import Selection

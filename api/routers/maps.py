@@ -19,13 +19,12 @@ from psycopg import AsyncConnection
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import NoMatchFound
 
-from api.catalog import readable_layer, readable_layers
 from api.db import Db, connection
 from api.deps import get_principal
 from api.errors import Unauthorized, status_for
 from api.execute import fetch_one
 from layers.access import Principal, scope_grid
-from layers.catalog import layer_from_mapping
+from layers.catalog import layer_from_mapping, readable_layer, readable_layers
 from layers.viewer import Endpoints, Focus, ViewerContext, build_map, get_viewer_settings, render_page
 from layers.viewer.data import bounds_of, heat_points, heat_query, padded, sql
 from spatial.errors import Forbidden, OnemapError
