@@ -17,7 +17,7 @@ from pathlib import Path
 
 from api.setup import initialise_database
 from spatial.database import database_url, raw_connection
-from spatial.district.load import load_district
+from spatial.district.load_district import load_district
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from layers.thematic import default_style
 from spatial.database import libpq_url
 from spatial.errors import Forbidden
 from spatial.ingest import IngestOptions, IngestReport, NameTaken, UploadRefused, check_layer_id, ingest
-from spatial.ingest.load import FAMILY_SUFFIX, Progress
+from spatial.ingest.load_upload import FAMILY_SUFFIX, Progress
 from spatial.schema import DEPARTMENTS, SCHEMA, SENSITIVITIES
 
 TABLE_PREFIX = "dept_"

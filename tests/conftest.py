@@ -59,7 +59,7 @@ def create_database(base_url: str, name: str) -> str:
 def database_url(empty_database_url: str) -> str:
     """The session's platform database: migrated, built-in layers registered, `tiny` district loaded."""
     from api.setup import initialise_database
-    from spatial.district.load import load_district
+    from spatial.district.load_district import load_district
 
     url = create_database(empty_database_url, f"onemap_test_{os.getpid()}")
     initialise_database(url)

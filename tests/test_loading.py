@@ -10,10 +10,10 @@ import pytest
 from api.setup import initialise_database
 from spatial.database import libpq_url
 from spatial.district.generate import DistrictSpec, generate_district
-from spatial.district.load import load_district
+from spatial.district.load_district import load_district
 from spatial.district.scale import SCALES
 from spatial.errors import InvalidInput
-from spatial.loading import load_parts
+from spatial.load_parts import load_parts
 from tests.conftest import create_database
 
 COUNTED = (

@@ -18,7 +18,7 @@ def generate(
 ) -> None:
     """Generate the synthetic Longgang district and bulk-load it (resumes an interrupted load)."""
     from api.setup import initialise_database
-    from spatial.district.load import load_district
+    from spatial.district.load_district import load_district
 
     url = database_url()
     initialise_database(url)

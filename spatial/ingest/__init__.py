@@ -23,7 +23,7 @@ from spatial.ingest.errors import (
     UploadTooLarge,
     ZipBomb,
 )
-from spatial.ingest.load import FieldSpec, IngestOptions, IngestReport, LoadedTable, ingest
+from spatial.ingest.load_upload import FieldSpec, IngestOptions, IngestReport, LoadedTable, ingest
 from spatial.ingest.names import check_layer_id, layer_id_from_filename, sanitise_all
 from spatial.ingest.settings import IngestSettings, get_ingest_settings
 

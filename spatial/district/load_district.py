@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from spatial.district.generate import DistrictSpec, generate_district
 from spatial.district.scale import SCALES
-from spatial.loading import load_parts
+from spatial.load_parts import load_parts
 
 # Parts per district: 7 tables + (source part + planted part) per source slice.
 _FIXED_PARTS = 7

@@ -35,7 +35,7 @@ from spatial.ingest.geometry import (
 )
 from spatial.ingest.names import sanitise_all
 from spatial.ingest.settings import IngestSettings, get_ingest_settings
-from spatial.loading import copy_columns, ewkb_hex
+from spatial.load_parts import copy_columns, ewkb_hex
 from spatial.schema import SCHEMA
 
 Progress = Callable[[int, int | None], None]
