@@ -31,7 +31,7 @@ from layers.uploads import UploadRequest, upload_layer
 from spatial.ingest import IngestOptions
 url, path, layer_id = sys.argv[1:4]
 started = time.perf_counter()
-result = upload_layer(url, Path(path), Path(path).name, UploadRequest(layer_id, "bench", "housing"),
+result = upload_layer(url, Path(path), Path(path).name, UploadRequest(id=layer_id, title="bench", department="housing"),
                       Principal("admin", actor="bench"))
 print(json.dumps({"seconds": time.perf_counter() - started, "rows": result.report.rows}))
 """

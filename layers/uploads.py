@@ -7,11 +7,12 @@ Grants widen who may read or edit a layer; only the owner department (or an admi
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
+import pydantic
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
@@ -29,16 +30,31 @@ from spatial.schema import DEPARTMENTS, SCHEMA, SENSITIVITIES
 TABLE_PREFIX = "dept_"
 
 
-@dataclass
-class UploadRequest:
-    layer_id: str
+class UploadRequest(pydantic.BaseModel):
+    """What an upload asks for: the catalog row's fields and how to read the file. ``POST /layers`` takes it as
+    its form and ``onemap layer add`` builds it from its options, so both ask the same."""
+
+    model_config = pydantic.ConfigDict(populate_by_name=True, frozen=True)
+
+    layer_id: str = pydantic.Field(alias="id", description="layer id: lower-case letters, digits, _")
     title: str
-    department: str | None = None  # the owner; a department editor's own department by default
     description: str = ""
+    department: str | None = pydantic.Field(None, description="owner (admins only; else your key's)")
     sensitivity: str = "internal"
     update_schedule: str | None = None
     lineage: str | None = None
-    options: IngestOptions = field(default_factory=IngestOptions)
+    crs: str | None = pydantic.Field(None, description="EPSG:xxxx, GCJ02, BD09; overrides the file")
+    encoding: str | None = pydantic.Field(None, description="e.g. GBK; detected when omitted")
+    layer: str | None = pydantic.Field(None, description="layer/sheet/dataset inside the file")
+    x: str | None = None
+    y: str | None = None
+    address: str | None = None
+    split_mixed: bool = False
+    allow_outside_china: bool = False
+
+    @property
+    def options(self) -> IngestOptions:
+        return IngestOptions(**{f.name: getattr(self, f.name) for f in dataclasses.fields(IngestOptions)})
 
 
 @dataclass

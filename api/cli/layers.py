@@ -45,22 +45,11 @@ def add(
 
     from layers.access import Principal
     from layers.uploads import UploadRequest, upload_layer
-    from spatial.ingest import IngestOptions, layer_id_from_filename
+    from spatial.ingest import layer_id_from_filename
 
-    layer_id = id or layer_id_from_filename(file.name)
-    options = IngestOptions(
-        layer=layer,
-        crs=crs,
-        encoding=encoding,
-        x=x,
-        y=y,
-        address=address,
-        split_mixed=split_mixed,
-        allow_outside_china=allow_outside_china,
-    )
-    request = UploadRequest(
-        layer_id, title or file.stem, department, description, sensitivity, update_schedule, lineage, options
-    )
+    # The options above are named as the request's fields: the CLI and POST /layers ask for the same.
+    asked = {k: v for k, v in locals().items() if k in UploadRequest.model_fields and k != "title"}
+    request = UploadRequest(id=id or layer_id_from_filename(file.name), title=title or file.stem, **asked)
     who = Principal("admin", actor="cli")
     with tqdm(unit=" features", desc=f"uploading {file.name}") as bar:
 

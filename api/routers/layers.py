@@ -35,7 +35,7 @@ from layers.query.columns import coerce, require_field
 from layers.query.temporal import parse_as_of
 from layers.thematic import ThematicStyle
 from spatial.database import database_url, engine_for
-from spatial.ingest import IngestOptions, UploadTooLarge, get_ingest_settings
+from spatial.ingest import UploadTooLarge, get_ingest_settings
 
 Who = Annotated[Principal, Depends(get_principal)]
 router = APIRouter(tags=["Department layers"])
@@ -73,36 +73,9 @@ def upload(
     file: Annotated[
         UploadFile, File(description="GeoPackage, zipped Shapefile, GeoJSON, KML, FlatGeobuf, CSV or .xlsx")
     ],
-    id: Annotated[str, Form(description="layer id: lower-case letters, digits, _")],
-    title: Annotated[str, Form()],
-    description: Annotated[str, Form()] = "",
-    department: Annotated[str | None, Form(description="owner (admins only; else your key's)")] = None,
-    sensitivity: Annotated[str, Form()] = "internal",
-    update_schedule: Annotated[str | None, Form()] = None,
-    lineage: Annotated[str | None, Form()] = None,
-    crs: Annotated[str | None, Form(description="EPSG:xxxx, GCJ02, BD09; overrides the file")] = None,
-    encoding: Annotated[str | None, Form(description="e.g. GBK; detected when omitted")] = None,
-    layer: Annotated[str | None, Form(description="layer/sheet/dataset inside the file")] = None,
-    x: Annotated[str | None, Form()] = None,
-    y: Annotated[str | None, Form()] = None,
-    address: Annotated[str | None, Form()] = None,
-    split_mixed: Annotated[bool, Form()] = False,
-    allow_outside_china: Annotated[bool, Form()] = False,
+    request: Annotated[uploads.UploadRequest, Form()],
 ) -> dict[str, Any]:
-    uploads.owner_for(who, department)  # refuse before reading a byte
-    options = IngestOptions(
-        layer=layer,
-        crs=crs,
-        encoding=encoding,
-        x=x,
-        y=y,
-        address=address,
-        split_mixed=split_mixed,
-        allow_outside_china=allow_outside_china,
-    )
-    request = uploads.UploadRequest(
-        id, title, department, description, sensitivity, update_schedule, lineage, options
-    )
+    uploads.owner_for(who, request.department)  # refuse before reading a byte
     with tempfile.TemporaryDirectory(prefix="onemap-post-") as folder:
         path = _save(file, Path(folder))
         result = uploads.upload_layer(database_url(), path, file.filename or "upload", request, who)
