@@ -33,9 +33,9 @@ class ApiSettings(BaseSettings):
     # estimate above: counting 170k buildings costs 20 ms, half of a 1,000-feature page.
     exact_count_below: int = 20_000
     cors_origins: list[str] = []
-    # Checked before any parser runs. A CQL2 filter of the longest allowed length fits the URL even when
-    # percent-encoded; JSON bodies are single features and small batches, files go to the upload paths.
-    max_url_bytes: int = 64 * 1024
+    # Checked before any parser runs, below uvicorn's own request-line limit (past which it answers a bare 400).
+    # JSON bodies are single features and small batches; files go to the upload paths with their own limit.
+    max_url_bytes: int = 32 * 1024
     max_body_bytes: int = 1024 * 1024
 
 
