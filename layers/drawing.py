@@ -1,5 +1,6 @@
 """How a layer is drawn, and its legend: one plain JSON-able spec per layer, which every renderer reads (the
-Folium viewer's ``viewer.js``, MapLibre styles, Python style functions, legends), so they never disagree.
+Folium viewer's ``viewer.js``, whose colouring ``colour_for`` repeats, MapLibre styles, legends), so they never
+disagree.
 
 A spec: ``{"geometry": "polygon"|"line"|"point", "property": str|None, "classes": [...], "base": {...}}``
 where a class is ``{"value": v, "color": c, "label": l}`` (categorical) or
@@ -12,19 +13,16 @@ defaults of the built-in layers.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from html import escape
 from typing import Any
 
 from layers.catalog import Layer
 
+# fmt: off
 USE_COLORS = {
-    "residential": ("#f4a259", "住宅 residential"),
-    "urban_village": ("#e76f51", "城中村 urban village"),
-    "commercial": ("#e63946", "商业 commercial"),
-    "industrial": ("#8d6a9f", "工业 industrial"),
-    "office": ("#457b9d", "办公 office"),
-    "public": ("#2a9d8f", "公共 public"),
+    "residential": ("#f4a259", "住宅 residential"), "urban_village": ("#e76f51", "城中村 urban village"),
+    "commercial": ("#e63946", "商业 commercial"), "industrial": ("#8d6a9f", "工业 industrial"),
+    "office": ("#457b9d", "办公 office"), "public": ("#2a9d8f", "公共 public"),
     "mixed": ("#b5838d", "混合 mixed"),
 }
 SEVERITY = ["#ffe066", "#fcbf49", "#f77f00", "#d62828", "#7f0000"]
@@ -32,52 +30,36 @@ SEVERITY = ["#ffe066", "#fcbf49", "#f77f00", "#d62828", "#7f0000"]
 _OUTLINE = {"fill": False, "weight": 1, "opacity": 0.9}
 DEFAULT_STYLES: dict[str, dict[str, Any]] = {
     "streets": {"geometry": "polygon", "base": {**_OUTLINE, "color": "#37474f", "weight": 2.5}},
-    "communities": {
-        "geometry": "polygon",
-        "base": {**_OUTLINE, "color": "#607d8b", "weight": 1.5, "dashArray": "4 3"},
-    },
+    "communities": {"geometry": "polygon", "base": {**_OUTLINE, "color": "#607d8b", "weight": 1.5,
+                                                    "dashArray": "4 3"}},
     "grids": {"geometry": "polygon", "base": {**_OUTLINE, "color": "#90a4ae", "weight": 0.8}},
     "buildings": {
-        "geometry": "polygon",
-        "property": "use",
-        "base": {
-            "fill": True,
-            "fillOpacity": 0.75,
-            "weight": 0.5,
-            "color": "#5d4037",
-            "fillColor": "#bcaaa4",
-        },
+        "geometry": "polygon", "property": "use",
+        "base": {"fill": True, "fillOpacity": 0.75, "weight": 0.5, "color": "#5d4037",
+                 "fillColor": "#bcaaa4"},
         "classes": [{"value": k, "color": c, "label": lbl} for k, (c, lbl) in USE_COLORS.items()],
     },
     "enterprises": {
-        "geometry": "point",
-        "property": "kind",
+        "geometry": "point", "property": "kind",
         "base": {"radius": 3, "fill": True, "fillOpacity": 0.9, "weight": 0.5, "color": "#ffffff"},
-        "classes": [
-            {"value": "company", "color": "#6a4c93", "label": "企业 company"},
-            {"value": "individual", "color": "#1982c4", "label": "个体 individual"},
-        ],
+        "classes": [{"value": "company", "color": "#6a4c93", "label": "企业 company"},
+                    {"value": "individual", "color": "#1982c4", "label": "个体 individual"}],
     },
     "events": {
-        "geometry": "point",
-        "property": "severity",
+        "geometry": "point", "property": "severity",
         "base": {"radius": 5, "fill": True, "fillOpacity": 0.9, "weight": 1, "color": "#ffffff"},
-        "classes": [
-            {"min": s, "max": s + 1, "color": SEVERITY[s - 1], "label": f"严重程度 severity {s}"}
-            for s in range(1, 6)
-        ],
+        "classes": [{"min": s, "max": s + 1, "color": SEVERITY[s - 1], "label": f"严重程度 severity {s}"}
+                    for s in range(1, 6)],
     },
     "verification_issues": {
-        "geometry": "point",
-        "property": "status",
+        "geometry": "point", "property": "status",
         "base": {"radius": 4, "fill": True, "fillOpacity": 0.9, "weight": 1, "color": "#ffffff"},
-        "classes": [
-            {"value": "open", "color": "#ff006e", "label": "待核 open"},
-            {"value": "confirmed", "color": "#fb5607", "label": "确认 confirmed"},
-            {"value": "dismissed", "color": "#8d99ae", "label": "驳回 dismissed"},
-        ],
+        "classes": [{"value": "open", "color": "#ff006e", "label": "待核 open"},
+                    {"value": "confirmed", "color": "#fb5607", "label": "确认 confirmed"},
+                    {"value": "dismissed", "color": "#8d99ae", "label": "驳回 dismissed"}],
     },
 }
+# fmt: on
 
 
 def _colour_for(layer_id: str) -> str:
@@ -212,18 +194,6 @@ def maplibre_layers(
             "paint": {"line-color": base.get("color", "#555555"), "line-width": base.get("weight", 0.5)},
         },
     ]
-
-
-def folium_style_function(spec: dict[str, Any]) -> Callable[[dict[str, Any]], dict[str, Any]]:
-    """A ``style_function`` for ``folium.GeoJson`` giving each feature its class colour."""
-    base = dict(spec.get("base", {}))
-    key = "fillColor" if _filled(spec) and spec.get("geometry") != "line" else "color"
-
-    def style(feature: dict[str, Any]) -> dict[str, Any]:
-        properties = feature.get("properties") or {}
-        return {**base, key: colour_for(spec, properties.get(spec.get("property") or ""))}
-
-    return style
 
 
 def legend(spec: dict[str, Any], title: str = "") -> dict[str, Any]:
