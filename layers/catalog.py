@@ -106,6 +106,19 @@ def require_readable(layer: Layer | None, layer_id: str, who: Principal) -> Laye
     return layer
 
 
+def require_editable(layer: Layer, who: Principal) -> Layer:
+    """The one answer to "may `who` change this layer's features" (edits, restores, the edit log): 403 saying
+    why not."""
+    if not layer.editable:
+        raise Forbidden(f"collection {layer.id!r} is read-only")
+    if not layer.can_edit(who):
+        raise Forbidden(
+            f"your key (role {who.role}) may not edit collection {layer.id!r}: it belongs to "
+            f"department {layer.owner_department}"
+        )
+    return layer
+
+
 def list_layers(conn: sa.Connection, who: Principal | None = None) -> list[Layer]:
     layers = [layer_from_mapping(row) for row in conn.exec_driver_sql(_ALL).mappings()]
     return [lyr for lyr in layers if who is None or lyr.can_read(who)]

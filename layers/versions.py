@@ -17,10 +17,9 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from layers.access import Principal
-from layers.catalog import Layer
+from layers.catalog import Layer, require_editable
 from layers.errors import InvalidLayer, LayerNotFound
 from layers.query.columns import column_expression
-from spatial.errors import Forbidden
 from spatial.schema import SCHEMA
 
 HISTORY_EXTRA = ("valid_to", "operation", "changed_by")
@@ -113,8 +112,7 @@ def restore_version(
     conn: psycopg.Connection, layer: Layer, fid: Any, version: int, who: Principal
 ) -> dict[str, Any]:
     """Make version `version` of feature `fid` current again (re-creating the feature if it was deleted)."""
-    if not layer.can_edit(who):
-        raise Forbidden(f"your key may not edit layer {layer.id!r}")
+    require_editable(layer, who)
     states = feature_versions(conn, layer, fid, who)
     chosen = next((s for s in states if s["version"] == version), None)
     if chosen is None:
@@ -152,8 +150,7 @@ def layer_changes(
 ) -> list[dict[str, Any]]:
     """The layer's edits, newest first: when, who, what kind, how many features. Only for those who may edit
     the layer (an edit log names its editors)."""
-    if not layer.can_edit(who):
-        raise Forbidden(f"the edit log of layer {layer.id!r} is for those who may edit it")
+    require_editable(layer, who)  # an edit log names its editors
     _require_versioned(layer)
     history = sql.Identifier(SCHEMA, f"{layer.source}_history")
     statement = sql.SQL(
@@ -168,8 +165,7 @@ def layer_changes(
 def restore_layer(conn: psycopg.Connection, layer: Layer, as_of: datetime, who: Principal) -> dict[str, int]:
     """Bring the whole layer back to its state at `as_of` (as new changes; the history keeps today's
     state)."""
-    if not layer.can_edit(who):
-        raise Forbidden(f"your key may not edit layer {layer.id!r}")
+    require_editable(layer, who)
     _require_versioned(layer)
     columns = data_columns(conn, layer.source)
     base = sql.Identifier(SCHEMA, layer.source)

@@ -20,7 +20,7 @@ from api.execute import fetch_one
 from api.routers.ogc_common import base_url
 from layers.access import Principal
 from layers.audit import record
-from layers.catalog import Layer
+from layers.catalog import Layer, require_editable
 from layers.query import Params, request_crs
 from layers.query.edits import (
     GEOMETRY_TYPE,
@@ -30,7 +30,7 @@ from layers.query.edits import (
     insert_feature,
     update_feature,
 )
-from spatial.errors import Forbidden, NotFound
+from spatial.errors import NotFound
 
 router = APIRouter(tags=["OGC API Features: editing"])
 
@@ -42,16 +42,6 @@ FeatureBody = Annotated[
     dict[str, Any], Body(description="A GeoJSON Feature.", media_type="application/geo+json")
 ]
 ContentCrs = Annotated[str | None, Header(alias="Content-Crs", description="CRS of the body's geometry.")]
-
-
-def require_editor(layer: Layer, who: Principal) -> None:
-    if not layer.editable:
-        raise Forbidden(f"collection {layer.id!r} is read-only")
-    if not layer.can_edit(who):
-        raise Forbidden(
-            f"your key (role {who.role}) may not edit collection {layer.id!r}: it belongs to "
-            f"department {layer.owner_department}"
-        )
 
 
 async def is_multi(conn: AsyncConnection[Any], layer: Layer) -> bool:
@@ -92,7 +82,7 @@ async def create(
     feature: FeatureBody,
     content_crs: ContentCrs = None,
 ) -> Response:
-    require_editor(layer, who)
+    require_editable(layer, who)
     properties, geometry = feature_parts(feature)
     params = Params()
     statement = insert_feature(
@@ -124,7 +114,7 @@ async def _change(
     replace: bool,
 ) -> Response:
     """PUT (replace: properties not given become NULL) and PATCH (only what is given changes)."""
-    require_editor(layer, who)
+    require_editable(layer, who)
     properties, geometry = feature_parts(feature if replace else {"type": "Feature", **feature})
     params = Params()
     statement = update_feature(
@@ -167,7 +157,7 @@ async def update(
 
 @router.delete("/collections/{collection_id}/items/{feature_id}", status_code=204, summary="Delete a feature")
 async def delete(conn: Conn, who: Who, layer: EditedLayer, feature_id: FeatureId) -> Response:
-    require_editor(layer, who)
+    require_editable(layer, who)
     params = Params()
     await write(conn, who, layer, "delete", params, delete_feature(layer, feature_id, params), feature_id)
     return Response(status_code=204)
