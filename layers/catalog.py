@@ -7,14 +7,18 @@ A layer's rows come from one relation of schema ``onemap`` (``source``), optiona
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 import sqlalchemy as sa
 from psycopg import AsyncConnection
 
 from layers.access import ADMIN, Principal
 from layers.errors import LayerNotFound
+from spatial.database import engine_for
 from spatial.errors import Forbidden
 
 _ALL = "SELECT * FROM onemap.layer ORDER BY id"
@@ -117,6 +121,17 @@ def require_editable(layer: Layer, who: Principal) -> Layer:
             f"department {layer.owner_department}"
         )
     return layer
+
+
+@contextmanager
+def layer_transaction(
+    url: str, layer_id: str, who: Principal | None = None
+) -> Iterator[tuple[Layer, psycopg.Connection]]:
+    """The layer (if `who` may read it; no one: an internal lookup) and a psycopg connection in one transaction,
+    for the synchronous routes and the CLI."""
+    with engine_for(url).begin() as conn:
+        layer = get_layer(conn, layer_id, who)
+        yield layer, cast(psycopg.Connection, conn.connection.driver_connection)
 
 
 def list_layers(conn: sa.Connection, who: Principal | None = None) -> list[Layer]:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import cast
 
-import psycopg
 import typer
 
 from spatial.database import database_url
@@ -99,22 +97,14 @@ def grant(
 ) -> None:
     """Grant other departments read or edit access to a layer."""
     from layers.access import Principal
-    from layers.catalog import get_layer
+    from layers.catalog import layer_transaction
     from layers.uploads import set_grants
-    from spatial.database import engine_for
 
     def split(value: str | None) -> list[str] | None:
         return None if value is None else [v.strip() for v in value.split(",") if v.strip()]
 
-    with engine_for(database_url()).begin() as conn:
-        layer = get_layer(conn, layer_id)
-        updated = set_grants(
-            cast(psycopg.Connection, conn.connection.driver_connection),
-            layer,
-            Principal("admin", actor="cli"),
-            split(readers),
-            split(editors),
-        )
+    with layer_transaction(database_url(), layer_id) as (layer, conn):
+        updated = set_grants(conn, layer, Principal("admin", actor="cli"), split(readers), split(editors))
     typer.echo(f"{updated.id}: readers {list(updated.readers)}, editors {list(updated.editors)}")
 
 
@@ -126,16 +116,13 @@ def style(
     ),
 ) -> None:
     """Classify a field of a layer into a thematic style and print its legend."""
-    from layers.catalog import get_layer
+    from layers.catalog import layer_transaction
     from layers.drawing import legend
     from layers.thematic_store import build_style, store_style
-    from spatial.database import engine_for
 
-    with engine_for(database_url()).begin() as conn:
-        layer = get_layer(conn, layer_id)
-        raw = conn.connection.driver_connection
-        built = build_style(raw, layer, json.loads(spec))  # type: ignore[arg-type]
-        store_style(raw, layer, built)  # type: ignore[arg-type]
+    with layer_transaction(database_url(), layer_id) as (layer, conn):
+        built = build_style(conn, layer, json.loads(spec))
+        store_style(conn, layer, built)
     for item in legend(built.to_dict(), layer.title)["items"]:
         typer.echo(f"{item['color']}  {item['label']}")
 
@@ -150,21 +137,13 @@ def download(
     import shutil
 
     from layers.access import Principal
-    from layers.catalog import get_layer
+    from layers.catalog import layer_transaction
     from layers.downloads import download as write
     from layers.query.temporal import parse_as_of
-    from spatial.database import engine_for
 
     fmt = output.suffix.lower().lstrip(".")
-    with engine_for(database_url()).begin() as conn:
-        layer = get_layer(conn, layer_id)
-        result = write(
-            cast(psycopg.Connection, conn.connection.driver_connection),
-            layer,
-            Principal("admin", actor="cli"),
-            fmt,
-            parse_as_of(as_of),
-        )
+    with layer_transaction(database_url(), layer_id) as (layer, conn):
+        result = write(conn, layer, Principal("admin", actor="cli"), fmt, parse_as_of(as_of))
     shutil.move(result.path, output)
     shutil.rmtree(result.path.parent, ignore_errors=True)
     typer.echo(f"{result.rows:,} features -> {output}")

@@ -15,12 +15,9 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import psycopg
 from fastapi import APIRouter, Body, Depends, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
@@ -29,26 +26,17 @@ from api.deps import get_principal
 from layers import downloads, drawing, thematic_store, uploads, versions
 from layers.access import Principal, require_owner_or_admin
 from layers.audit import record_sync, reveals_personal_data
-from layers.catalog import Layer, get_layer
+from layers.catalog import Layer, layer_transaction
 from layers.errors import InvalidLayer
 from layers.query.columns import coerce, require_field
 from layers.query.temporal import parse_as_of
 from layers.thematic import ThematicStyle
-from spatial.database import database_url, engine_for
+from spatial.database import database_url
 from spatial.ingest import UploadTooLarge, get_ingest_settings
 
 Who = Annotated[Principal, Depends(get_principal)]
 router = APIRouter(tags=["Department layers"])
 COPY_BLOCK = 1024 * 1024
-
-
-@contextmanager
-def _session(layer_id: str, who: Principal) -> Iterator[tuple[Layer, psycopg.Connection]]:
-    """The layer (if `who` may read it) and a psycopg connection in one transaction."""
-    with engine_for(database_url()).begin() as conn:
-        layer = get_layer(conn, layer_id, who)
-        raw: psycopg.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-        yield layer, raw
 
 
 def _save(upload: UploadFile, into: Path) -> Path:
@@ -84,13 +72,13 @@ def upload(
 
 @router.delete("/layers/{layer_id}", status_code=204, summary="Delete an uploaded layer")
 def delete(layer_id: str, who: Who) -> None:
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         uploads.delete_layer(conn, layer, who)
 
 
 @router.get("/collections/{layer_id}/legend", summary="The layer's legend")
 def legend(layer_id: str, who: Who, f: str = Query("json", pattern="^(json|html)$")) -> Any:
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         spec = thematic_store.resolve_style(conn, layer).to_dict()
     if f == "html":
         return HTMLResponse(drawing.legend_html(spec, layer.title))
@@ -109,13 +97,13 @@ def _style_document(layer: Layer, style: ThematicStyle) -> dict[str, Any]:
 
 @router.get("/collections/{layer_id}/style", summary="The layer's thematic style object")
 def get_style(layer_id: str, who: Who) -> dict[str, Any]:
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         return _style_document(layer, thematic_store.resolve_style(conn, layer))
 
 
 @router.put("/collections/{layer_id}/style", summary="Classify a field into a thematic style")
 def put_style(layer_id: str, who: Who, spec: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         require_owner_or_admin(who, layer.owner_department, f"restyle layer {layer.id!r}")
         style = thematic_store.build_style(conn, layer, spec)
         thematic_store.store_style(conn, layer, style)
@@ -130,7 +118,7 @@ def download(
     datetime_: Annotated[str | None, Query(alias="datetime", description="as of this instant")] = None,
 ) -> FileResponse:
     as_of = parse_as_of(datetime_)
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         result = downloads.download(conn, layer, who, f, as_of)
         if reveals_personal_data(layer, who):
             detail = {"format": f, "as_of": as_of.isoformat() if as_of else None, "rows": result.rows}
@@ -147,7 +135,7 @@ def download(
 
 @router.get("/collections/{layer_id}/versions", summary="The layer's edits, newest first")
 def layer_versions(layer_id: str, who: Who) -> dict[str, Any]:
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         return {"layer": layer.id, "changes": versions.layer_changes(conn, layer, who)}
 
 
@@ -158,7 +146,7 @@ def restore_layer(
     as_of = parse_as_of(datetime_)
     if as_of is None:
         raise InvalidLayer("datetime= is required: the instant to restore the layer to")
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         return {
             "layer": layer.id,
             "as_of": as_of.isoformat(),
@@ -168,14 +156,14 @@ def restore_layer(
 
 @router.get("/collections/{layer_id}/items/{fid}/versions", summary="A feature's versions")
 def feature_versions(layer_id: str, fid: str, who: Who) -> dict[str, Any]:
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         states = versions.feature_versions(conn, layer, _fid(layer, fid), who)
         return {"layer": layer.id, "id": fid, "versions": states}
 
 
 @router.post("/collections/{layer_id}/items/{fid}/versions/{version}/restore", summary="Restore a version")
 def restore_feature(layer_id: str, fid: str, version: int, who: Who) -> dict[str, Any]:
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         return versions.restore_version(conn, layer, _fid(layer, fid), version, who)
 
 
@@ -188,6 +176,6 @@ def _fid(layer: Layer, value: str) -> Any:
 def put_grants(
     layer_id: str, who: Who, grants: Annotated[dict[str, list[str] | None], Body()]
 ) -> dict[str, Any]:
-    with _session(layer_id, who) as (layer, conn):
+    with layer_transaction(database_url(), layer_id, who) as (layer, conn):
         updated = uploads.set_grants(conn, layer, who, grants.get("readers"), grants.get("editors"))
     return {"layer": updated.id, "readers": list(updated.readers), "editors": list(updated.editors)}
