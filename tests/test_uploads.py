@@ -367,3 +367,12 @@ def test_cli_layer_add(platform_env: str, db: psycopg.Connection, tmp_path: Path
     row = db.execute("SELECT owner_department, kind FROM onemap.layer WHERE id = 'hydrants'").fetchone()
     assert row == ("emergency", "upload")
     assert json.loads(json.dumps(result.output)) is not None
+    # The other layer commands share the routes' layer session.
+    runner = CliRunner()
+    granted = runner.invoke(app, ["layer", "grant", "hydrants", "--readers", "water"])
+    assert granted.exit_code == 0 and "readers ['water']" in granted.output, granted.output
+    styled = runner.invoke(app, ["layer", "style", "hydrants", '{"field": "field_1", "method": "categories"}'])
+    assert styled.exit_code == 0 and "XF001" in styled.output, styled.output
+    out = tmp_path / "hydrants.geojson"
+    written = runner.invoke(app, ["layer", "download", "hydrants", "-o", str(out), "--as-of", "2999-01-01"])
+    assert written.exit_code == 0 and "2 features" in written.output and out.exists(), written.output
