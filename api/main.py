@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.db import ServerDatabase
 from api.errors import install_error_handlers
 from api.limits import RequestLimits
-from api.openapi import declare_error_responses
+from api.openapi import install_openapi
 from api.routers import (
     analysis,
     archives,
@@ -75,7 +75,7 @@ def create_app() -> FastAPI:
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
                    department_layers, warnings, verification, potential, analysis):
         app.include_router(module.router)
-    declare_error_responses(app)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
 
