@@ -368,6 +368,7 @@ def test_schemathesis_over_the_whole_api(server: Server, keys: Keys, who: str | 
     import schemathesis
     from hypothesis import HealthCheck, given, settings
     from schemathesis.checks import not_a_server_error
+    from schemathesis.core.result import Ok
     from schemathesis.specs.openapi.checks import (
         content_type_conformance,
         response_schema_conformance,
@@ -378,7 +379,7 @@ def test_schemathesis_over_the_whole_api(server: Server, keys: Keys, who: str | 
     headers = {"X-API-Key": getattr(keys, who)} if who else {}
     schema = schemathesis.openapi.from_url(f"{server.base}/api")
     failures: list[str] = []
-    operations = [result.ok() for result in schema.get_all_operations()]
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
     assert len(operations) > 50
     for operation in operations:
         if operation.method.upper() not in methods:
