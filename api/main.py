@@ -13,7 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from api.db import ServerDatabase
 from api.errors import install_error_handlers
 from api.limits import RequestLimits
-from api.openapi import declare_error_responses
+from api.logs import redact_keys_in_access_log
+from api.openapi import install_openapi
 from api.routers import (
     analysis,
     archives,
@@ -45,6 +46,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # A child forked from a serving process inherits the listening socket and keeps the port after the server
     # dies (connections accepted, never answered): anything that starts processes here must spawn them.
     multiprocessing.set_start_method("spawn", force=True)
+    redact_keys_in_access_log()
     app.state.database = ServerDatabase(database_url(), settings)
     await app.state.database.open()
     app.state.tiles = await start_tile_service(app.state.database.pool, database_url())  # cache + LISTEN
@@ -75,7 +77,7 @@ def create_app() -> FastAPI:
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
                    department_layers, warnings, verification, potential, analysis):
         app.include_router(module.router)
-    declare_error_responses(app)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
 

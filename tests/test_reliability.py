@@ -355,3 +355,51 @@ def test_a_killed_worker_is_replaced_while_the_other_answers(
     wait_until(lambda: len(server.workers()) == 2 and victim not in server.workers(), 30,
                "the supervisor did not replace the killed worker")
     assert _status(f"{server.base}/health") == 200
+
+
+@pytest.mark.parametrize(("who", "methods"), [
+    ("admin", {"GET"}),
+    (None, {"GET", "POST", "PUT", "PATCH", "DELETE"}),
+    ("planner", {"POST", "PUT", "PATCH", "DELETE"}),  # may write nothing: every write is refused, never a 500
+])
+def test_schemathesis_over_the_whole_api(server: Server, keys: Keys, who: str | None, methods: set[str]) -> None:
+    """Every operation, generated inputs: no 5xx, and every status code, content type and body is one the
+    OpenAPI document declares for it."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.checks import not_a_server_error
+    from schemathesis.core.result import Ok
+    from schemathesis.specs.openapi.checks import (
+        content_type_conformance,
+        response_schema_conformance,
+        status_code_conformance,
+    )
+
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    headers = {"X-API-Key": getattr(keys, who)} if who else {}
+    schema = schemathesis.openapi.from_url(f"{server.base}/api")
+    failures: list[str] = []
+    operations = [result.ok() for result in schema.get_all_operations() if isinstance(result, Ok)]
+    assert len(operations) > 50
+    for operation in operations:
+        if operation.method.upper() not in methods:
+            continue
+
+        @settings(max_examples=4, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True,
+                  database=None)
+        @given(case=operation.as_strategy())
+        def probe(case: schemathesis.Case) -> None:
+            case.call_and_validate(headers=headers, checks=checks, timeout=60)
+
+        try:
+            probe()
+        except BaseException as exc:  # a FailureGroup is a BaseExceptionGroup
+            failures.append(f"{operation.method} {operation.path}: {' '.join(str(exc).split())[:300]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_keys_in_urls_never_reach_the_access_log(server: Server, keys: Keys) -> None:
+    response = httpx.get(f"{server.base}/collections/buildings/items", params={"limit": 1, "api_key": keys.admin})
+    assert response.status_code == 200
+    wait_until(lambda: "api_key=[redacted]" in server.log.read_text(), 10, "the request was not logged")
+    assert keys.admin not in server.log.read_text()

@@ -23,7 +23,6 @@ from layers.audit import record
 from layers.catalog import Layer, require_editable
 from layers.query import Params, request_crs
 from layers.query.edits import (
-    GEOMETRY_TYPE,
     actor_setting,
     delete_feature,
     feature_parts,
@@ -31,6 +30,7 @@ from layers.query.edits import (
     update_feature,
 )
 from spatial.errors import NotFound
+from tiles.vector import geometry_type
 
 router = APIRouter(tags=["OGC API Features: editing"])
 
@@ -45,8 +45,7 @@ ContentCrs = Annotated[str | None, Header(alias="Content-Crs", description="CRS 
 
 
 async def is_multi(conn: AsyncConnection[Any], layer: Layer) -> bool:
-    row = await fetch_one(conn, GEOMETRY_TYPE, {"t": layer.source, "c": layer.geometry_column})
-    return bool(row and str(row["type"]).upper().startswith("MULTI"))
+    return (await geometry_type(conn, layer)).startswith("MULTI")
 
 
 async def write(
