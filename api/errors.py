@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import LayerForbidden
+from spatial.cases.errors import ActionForbidden, AttachmentNotImage, AttachmentTooLarge, TransitionNotAllowed
 from spatial.errors import DatabaseUnavailable, InvalidInput, NotFound, OnemapError
 
 log = logging.getLogger("onemap.api")
@@ -30,6 +33,10 @@ class Conflict(OnemapError):
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (Unauthorized, 401),
     (Forbidden, 403),
+    (ActionForbidden, 403),
+    (TransitionNotAllowed, 409),
+    (AttachmentTooLarge, 413),
+    (AttachmentNotImage, 415),
     (LayerForbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
@@ -38,12 +45,15 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 ]
 
 
-def problem(status: int, detail: str, title: str | None = None) -> JSONResponse:
+def problem(
+    status: int, detail: str, title: str | None = None, extra: dict[str, Any] | None = None
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
+        **(extra or {}),  # RFC 9457 extension members, e.g. the actions a case allows
     }
     headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
@@ -56,6 +66,7 @@ _TITLES = {
     404: "Not Found",
     409: "Conflict",
     413: "Payload Too Large",
+    415: "Unsupported Media Type",
     422: "Unprocessable Content",
     503: "Service Unavailable",
 }
@@ -68,23 +79,35 @@ def status_for(exc: Exception) -> int:
     return 500
 
 
+# Route groups whose clients expect another error format than RFC 9457 (path prefix -> body maker); Open311
+# GeoReport v2 clients read ``[{"code": ..., "description": ...}]``.
+ERROR_FORMATS: dict[str, Callable[[int, str], JSONResponse]] = {}
+
+
+def _respond(request: Request, status: int, detail: str, extra: dict[str, Any] | None = None) -> JSONResponse:
+    for prefix, shape in ERROR_FORMATS.items():
+        if request.url.path.startswith(prefix):
+            return shape(status, detail)
+    return problem(status, detail, extra=extra)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OnemapError)
-    async def domain_error(_: Request, exc: OnemapError) -> JSONResponse:
+    async def domain_error(request: Request, exc: OnemapError) -> JSONResponse:
         status = status_for(exc)
         if status >= 500:
             log.error("service error: %s", exc)
-        return problem(status, str(exc))
+        return _respond(request, status, str(exc), getattr(exc, "extra", None))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
-        return problem(400, f"invalid parameter {where}: {first.get('msg', 'malformed')}".strip())
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "form"))
+        return _respond(request, 400, f"invalid parameter {where}: {first.get('msg', 'malformed')}".strip())
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _respond(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
