@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import LayerForbidden
 from spatial.cases.errors import ActionForbidden, AttachmentNotImage, AttachmentTooLarge, TransitionNotAllowed
+from spatial.cases.feed import StaleEventId
 from spatial.errors import DatabaseUnavailable, InvalidInput, NotFound, OnemapError
 
 log = logging.getLogger("onemap.api")
@@ -37,6 +38,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (TransitionNotAllowed, 409),
     (AttachmentTooLarge, 413),
     (AttachmentNotImage, 415),
+    (StaleEventId, 410),
     (LayerForbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
@@ -65,6 +67,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not Found",
     409: "Conflict",
+    410: "Gone",
     413: "Payload Too Large",
     415: "Unsupported Media Type",
     422: "Unprocessable Content",

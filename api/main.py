@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from api.changes import start_change_broker
 from api.db import open_pool
 from api.errors import install_error_handlers
 from api.routers import (
@@ -21,6 +22,7 @@ from api.routers import (
     maps,
     ogc_common,
     potential,
+    streams,
     styles,
     tiles,
     verification,
@@ -30,7 +32,7 @@ from api.routers import layers as department_layers
 from api.routers import raster as raster_routes
 from api.settings import get_api_settings
 from layers.viewer.assets import STATIC_DIR as VIEWER_STATIC
-from spatial.database import database_url
+from spatial.database import database_url, libpq_url
 from tiles.service import start_tile_service
 
 
@@ -39,9 +41,11 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_api_settings()
     app.state.pool = await open_pool(database_url(), settings)
     app.state.tiles = await start_tile_service(app.state.pool, database_url())  # cache + LISTEN for edits
+    app.state.changes = await start_change_broker(libpq_url(database_url()))  # LISTEN for the SSE streams
     try:
         yield
     finally:
+        await app.state.changes.close()
         await app.state.tiles.close()
         await app.state.pool.close()
 
@@ -61,7 +65,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
-                   department_layers, warnings, verification, potential, analysis, cases):
+                   department_layers, warnings, verification, potential, analysis, streams, cases):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
