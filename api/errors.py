@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import LayerForbidden
@@ -84,32 +84,32 @@ def status_for(exc: Exception) -> int:
 
 # Route groups whose clients expect another error format than RFC 9457 (path prefix -> body maker); Open311
 # GeoReport v2 clients read ``[{"code": ..., "description": ...}]``.
-ERROR_FORMATS: dict[str, Callable[[int, str], JSONResponse]] = {}
+ERROR_FORMATS: dict[str, Callable[[Request, int, str], Response]] = {}
 
 
-def _respond(request: Request, status: int, detail: str, extra: dict[str, Any] | None = None) -> JSONResponse:
+def _respond(request: Request, status: int, detail: str, extra: dict[str, Any] | None = None) -> Response:
     for prefix, shape in ERROR_FORMATS.items():
         if request.url.path.startswith(prefix):
-            return shape(status, detail)
+            return shape(request, status, detail)
     return problem(status, detail, extra=extra)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OnemapError)
-    async def domain_error(request: Request, exc: OnemapError) -> JSONResponse:
+    async def domain_error(request: Request, exc: OnemapError) -> Response:
         status = status_for(exc)
         if status >= 500:
             log.error("service error: %s", exc)
         return _respond(request, status, str(exc), getattr(exc, "extra", None))
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "form"))
         return _respond(request, 400, f"invalid parameter {where}: {first.get('msg', 'malformed')}".strip())
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         return _respond(request, exc.status_code, str(exc.detail))
 
     @app.exception_handler(Exception)

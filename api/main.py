@@ -21,6 +21,7 @@ from api.routers import (
     health,
     maps,
     ogc_common,
+    open311,
     potential,
     streams,
     styles,
@@ -65,7 +66,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
-                   department_layers, warnings, verification, potential, analysis, streams, cases):
+                   department_layers, warnings, verification, potential, analysis, streams, cases, open311):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
