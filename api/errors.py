@@ -6,11 +6,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.db import UNAVAILABLE, get_database
 from layers.errors import LayerForbidden
 from spatial.cases.errors import ActionForbidden, AttachmentNotImage, AttachmentTooLarge, TransitionNotAllowed
 from spatial.cases.feed import StaleEventId
@@ -57,7 +60,7 @@ def problem(
         "detail": detail,
         **(extra or {}),  # RFC 9457 extension members, e.g. the actions a case allows
     }
-    headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
+    headers = _HEADERS.get(status)
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
@@ -73,6 +76,9 @@ _TITLES = {
     422: "Unprocessable Content",
     503: "Service Unavailable",
 }
+
+
+_HEADERS = {401: {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}, 503: {"Retry-After": "2"}}
 
 
 def status_for(exc: Exception) -> int:
@@ -101,6 +107,13 @@ def install_error_handlers(app: FastAPI) -> None:
         if status >= 500:
             log.error("service error: %s", exc)
         return _respond(request, status, str(exc), getattr(exc, "extra", None))
+
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    async def database_lost(request: Request, _: Exception) -> JSONResponse:
+        # The server went away mid-request (restart, crash): a retry in a moment will work.
+        get_database(request).suspect()
+        return problem(503, UNAVAILABLE)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -10,8 +10,9 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api.changes import start_change_broker
-from api.db import open_pool
+from api.db import ServerDatabase
 from api.errors import install_error_handlers
+from api.limits import RequestLimits
 from api.routers import (
     analysis,
     archives,
@@ -33,22 +34,27 @@ from api.routers import layers as department_layers
 from api.routers import raster as raster_routes
 from api.settings import get_api_settings
 from layers.viewer.assets import STATIC_DIR as VIEWER_STATIC
+from spatial.cases.settings import get_case_settings
 from spatial.database import database_url, libpq_url
+from spatial.ingest import get_ingest_settings
 from tiles.service import start_tile_service
+
+MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the uploaded file
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_api_settings()
-    app.state.pool = await open_pool(database_url(), settings)
-    app.state.tiles = await start_tile_service(app.state.pool, database_url())  # cache + LISTEN for edits
+    app.state.database = ServerDatabase(database_url(), settings)
+    await app.state.database.open()
+    app.state.tiles = await start_tile_service(app.state.database.pool, database_url())  # cache + LISTEN
     app.state.changes = await start_change_broker(libpq_url(database_url()))  # LISTEN for the SSE streams
     try:
         yield
     finally:
         await app.state.changes.close()
         await app.state.tiles.close()
-        await app.state.pool.close()
+        await app.state.database.close()
 
 
 def create_app() -> FastAPI:
@@ -63,6 +69,10 @@ def create_app() -> FastAPI:
     )
     # Level 4: most of the size win of level 9 at a fraction of its CPU on 500 KB feature pages.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
+    upload_limit = get_ingest_settings().max_upload_bytes + MULTIPART_OVERHEAD
+    app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes,
+                       upload_paths={"/layers": upload_limit, "/sources": upload_limit,
+                                     "/cases": get_case_settings().attachment_max_bytes + MULTIPART_OVERHEAD})
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,

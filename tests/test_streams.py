@@ -36,7 +36,8 @@ def free_port() -> int:
 def server(platform_env: str) -> Iterator[str]:
     """`uvicorn api.main:app --workers 2`, as `onemap serve --workers 2` runs it."""
     port = free_port()
-    env = {**os.environ, "ONEMAP_DATABASE_URL": libpq_url(platform_env)}
+    # A pool smaller than the number of streams per worker: streams must not hold pooled connections.
+    env = {**os.environ, "ONEMAP_DATABASE_URL": libpq_url(platform_env), "ONEMAP_API_POOL_MAX_SIZE": "3"}
     process = subprocess.Popen(
         [
             sys.executable,

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.changes import ChangeBroker, Subscription
-from api.db import get_pool
+from api.db import Db, RequestConnection, get_pool
 from api.deps import require_layer_reader, require_role
 from api.errors import Forbidden
 from layers.access import Principal
@@ -68,10 +68,13 @@ def _event(stream: str, scope: FeedScope, row: dict[str, Any]) -> ServerSentEven
     )
 
 
-async def _open(request: Request, stream: str, scope: FeedScope, last: str | None) -> EventSourceResponse:
+async def _open(
+    request: Request, db: RequestConnection, stream: str, scope: FeedScope, last: str | None
+) -> EventSourceResponse:
     broker = _broker(request)
-    async with get_pool(request).connection() as conn:
-        after = parse_last_event_id(last, stream, await feed_span(conn)) if last else None
+    after = parse_last_event_id(last, stream, await feed_span(await db.get())) if last else None
+    # The stream may last hours: give the request's connection back now (the key lookup used it too).
+    await db.release()
     subscription = broker.subscribe(stream, scope)  # before the backlog is read, so nothing falls in between
     until = broker.position
     return EventSourceResponse(
@@ -120,18 +123,20 @@ async def _events(
 @router.get("/cases/stream", summary="Server-Sent Events: new and changed cases in your scope")
 async def case_stream(
     request: Request,
+    db: Db,
     who: CaseReader,
     last_event_id: LastEventId = None,
     last_event_id_query: LastEventIdQuery = None,
 ) -> EventSourceResponse:
-    return await _open(request, "cases", case_scope(who), last_event_id or last_event_id_query)
+    return await _open(request, db, "cases", case_scope(who), last_event_id or last_event_id_query)
 
 
 @router.get("/warnings/stream", summary="Server-Sent Events: new and changed warnings in your grid")
 async def warning_stream(
     request: Request,
+    db: Db,
     who: WarningReader,
     last_event_id: LastEventId = None,
     last_event_id_query: LastEventIdQuery = None,
 ) -> EventSourceResponse:
-    return await _open(request, "warnings", warning_scope(who), last_event_id or last_event_id_query)
+    return await _open(request, db, "warnings", warning_scope(who), last_event_id or last_event_id_query)

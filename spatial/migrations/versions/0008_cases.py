@@ -2,7 +2,7 @@
 door-access events (partitioned by day, BRIN on time).
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from spatial.schema import (
 )
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0010"  # the lead re-chains it at merge (after intake's 0007)
 branch_labels = None
 depends_on = None
 
