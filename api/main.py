@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -37,6 +38,7 @@ from layers.viewer.assets import STATIC_DIR as VIEWER_STATIC
 from spatial.cases.settings import get_case_settings
 from spatial.database import database_url, libpq_url
 from spatial.ingest import get_ingest_settings
+from spatial.jobs.scheduler import start_jobs
 from tiles.service import start_tile_service
 
 MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the uploaded file
@@ -49,9 +51,13 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.database.open()
     app.state.tiles = await start_tile_service(app.state.database.pool, database_url())  # cache + LISTEN
     app.state.changes = await start_change_broker(libpq_url(database_url()))  # LISTEN for the SSE streams
+    app.state.jobs = None
     try:
+        app.state.jobs = start_jobs(database_url())  # the scheduler, when this server runs it (onemap serve)
         yield
     finally:
+        if app.state.jobs is not None:
+            await asyncio.to_thread(app.state.jobs.stop)
         await app.state.changes.close()
         await app.state.tiles.close()
         await app.state.database.close()

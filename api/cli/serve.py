@@ -14,6 +14,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int = typer.Option(1, help="Worker processes."),
+    jobs: bool = typer.Option(True, help="Run the scheduled jobs (one worker leads, across replicas too)."),
 ) -> None:
     """Serve the API, tiles and map viewers."""
     import uvicorn
@@ -27,6 +28,13 @@ def serve(
         initialise_database(url)
         # Worker processes read the URL from the environment, so all of them use this one database.
         os.environ["ONEMAP_DATABASE_URL"] = libpq_url(url)
+        if jobs:
+            from spatial.database import raw_connection
+            from spatial.jobs import schedules
+
+            with raw_connection(url) as conn:
+                schedules(conn)  # a cron that does not parse stops the start here, naming its job
+            os.environ["ONEMAP_JOBS_ENABLED"] = "true"
         typer.echo(f"onemap at http://{host}:{port}/ (map: /map, API: /api.html)")
         uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
 
