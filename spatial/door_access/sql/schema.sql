@@ -17,3 +17,20 @@ BEGIN
     RETURN name;
 END
 $$;
+
+-- A delivered time as timestamptz, or null when it does not parse (times without an offset are Beijing time).
+CREATE OR REPLACE FUNCTION onemap.door_try_time(value text) RETURNS timestamptz
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    -- Only ISO 8601 date and time: PostgreSQL would also take 'yesterday' or 'now'.
+    IF value IS NULL OR value !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{2}:[0-9]{2}' THEN
+        RETURN NULL;
+    END IF;
+    IF value ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN
+        RETURN value::timestamptz;
+    END IF;
+    RETURN value::timestamp AT TIME ZONE 'Asia/Shanghai';
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END
+$$;
