@@ -406,6 +406,8 @@ service_case = sa.Table(
     sa.CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_range"),
     sa.UniqueConstraint("source_kind", "source_ref", name="service_case_source"),
     sa.UniqueConstraint("reporter", "idempotency_key", name="service_case_idempotency"),
+    # Lists show the newest change first: a page of 100 reads 100 index entries, not every case.
+    sa.Index("service_case_recent", sa.text("valid_from DESC"), sa.text("id DESC")),
 )
 
 # Every transition of a case: the timeline, with who, when, the note and the attachments; append-only.

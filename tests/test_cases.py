@@ -396,3 +396,14 @@ def test_working_hours_follow_the_chinese_calendar() -> None:
     assert configured.add(friday, 2) == dt.datetime(2026, 12, 8, 10, 0, tzinfo=SHANGHAI)
     with pytest.raises(InvalidInput, match="09:00-12:00"):
         parse_hours("nine to five")
+
+
+def test_counts_are_capped_on_big_lists(
+    client: TestClient, keys: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from spatial.cases import store
+
+    monkeypatch.setattr(store, "COUNT_CAP", 2)
+    body = client.get("/cases", params={"limit": 1}, headers=h(keys, "planner")).json()
+    assert body["numberMatchedAtLeast"] == 2 and "numberMatched" not in body
+    assert any(link["rel"] == "next" for link in body["links"])

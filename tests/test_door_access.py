@@ -94,6 +94,10 @@ def test_import_unknown_device_writes_nothing(generated: dict[str, Any], db: psy
         import_events(db, _csv(good, f"{device[0]},2026-11-20 08:02:00,i,card,C2,1.7"))
     with pytest.raises(InvalidInput, match="occurred_at"):
         import_events(db, _csv(f"{device[0]},yesterday,i,card,C2,1"))
+    with pytest.raises(InvalidInput, match="occurred_at 2026-02-30"):
+        import_events(db, _csv(good, f"{device[0]},2026-02-30 08:00,i,card,C2,1"))
+    with pytest.raises(InvalidInput, match="direction"):
+        import_events(db, _csv(f"{device[0]},2026-11-20 08:00,sideways,card,C2,1"))
     with pytest.raises(InvalidInput, match="header"):
         import_events(db, io.StringIO("who,when\nx,y\n"))
     assert db.execute("SELECT count(*) FROM onemap.door_access_event").fetchone() == before

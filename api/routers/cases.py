@@ -115,15 +115,16 @@ async def list_cases(
         limit,
         offset,
     )
-    rows, matched = await cases_page(conn, scope, where)
+    rows, matched, exact = await cases_page(conn, scope, where)
     if rows and scope.unmasked and any(r["contact"] for r in rows):
         await record_personal_read(conn, who, "cases", None, {"returned": len(rows)})
     cases = [shape(request, row) for row in rows]
     links = []
-    if offset + len(cases) < matched:
+    if offset + len(cases) < matched or (not exact and len(cases) == limit):
         query = {**request.query_params, "offset": str(offset + limit)}
         links.append({"rel": "next", "href": str(request.url.replace(query=urlencode(query)))})
-    return {"numberMatched": matched, "numberReturned": len(cases), "cases": cases, "links": links}
+    counted = {"numberMatched": matched} if exact else {"numberMatchedAtLeast": matched}
+    return {**counted, "numberReturned": len(cases), "cases": cases, "links": links}
 
 
 def _instant(text: str | None) -> datetime | None:

@@ -77,12 +77,27 @@ def _scoped(scope: Scope, where: CaseFilter) -> dict[str, Any]:
     return params
 
 
+COUNT_CAP = 10_000  # counting every match of a district's cases would cost more than the page
+
+
+def page_sql(name: str, as_of: bool) -> str:
+    """A page or count statement: the static file with the versions (current or as of) and the filter in."""
+    versions = read_case_sql("versions_as_of.sql" if as_of else "versions_current.sql")
+    body = "\n".join(line for line in versions.splitlines() if not line.startswith("--"))
+    return read_case_sql(name).format(versions=body, filter=read_case_sql("case_filter.sql"))
+
+
 async def cases_page(
     conn: AsyncConnection[Any], scope: Scope, where: CaseFilter
-) -> tuple[list[dict[str, Any]], int]:
-    rows = await _rows(conn, read_case_sql("cases_page.sql"), _scoped(scope, where))
-    matched = int(rows[0]["matched"]) if rows else 0
-    return [{k: v for k, v in row.items() if k != "matched"} for row in rows], matched
+) -> tuple[list[dict[str, Any]], int, bool]:
+    """(rows, number matched, whether that number is exact) of one page."""
+    params = {**_scoped(scope, where), "cap": COUNT_CAP}
+    rows = await _rows(conn, page_sql("cases_page.sql", where.as_of is not None), params)
+    if where.offset == 0 and len(rows) < where.limit:
+        return rows, len(rows), True
+    counted = await _rows(conn, page_sql("cases_count.sql", where.as_of is not None), params)
+    matched = int(counted[0]["matched"])
+    return rows, min(matched, COUNT_CAP), matched <= COUNT_CAP
 
 
 async def case_with_timeline(conn: AsyncConnection[Any], who: Principal, case_id: int) -> dict[str, Any]:

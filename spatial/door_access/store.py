@@ -47,6 +47,7 @@ def import_events(conn: psycopg.Connection, source: Path | io.TextIOBase) -> dic
         with conn.cursor().copy(f"COPY door_stage ({columns}) FROM STDIN (FORMAT csv)") as copy:
             while block := stream.read(COPY_BLOCK):
                 copy.write(block)
+        conn.execute(read_door_sql("parse.sql"))
         problems = conn.execute(read_door_sql("check_stage.sql")).fetchall()
         if problems:
             raise InvalidInput(
