@@ -94,6 +94,7 @@ def test_never_two_runs_of_one_job(
     temporary_job: Any,
 ) -> None:
     ran: list[int] = []
+
     def once(conn: psycopg.Connection) -> dict[str, Any]:
         ran.append(1)
         return {}

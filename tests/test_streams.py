@@ -4,6 +4,7 @@ Last-Event-ID; stale and foreign ids are refused."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -110,10 +111,8 @@ class Listener(threading.Thread):
         self.status: int | None = None
 
     def run(self) -> None:
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # the server stopped at the end of the module
             self._listen()
-        except httpx.HTTPError:  # the server stopped at the end of the module
-            pass
 
     def _listen(self) -> None:
         headers = {"X-API-Key": self.key, **({"Last-Event-ID": self.last} if self.last else {})}
