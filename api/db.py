@@ -55,7 +55,9 @@ class ServerDatabase:
                 "autocommit": True,
                 "row_factory": dict_row,
                 "connect_timeout": 5,
-                "options": f"-c max_parallel_workers_per_gather={settings.parallel_workers}",
+                # synchronous_commit on: the embedded cluster turns it off for bulk loads, but a write the API
+                # has acknowledged must survive a crash of the database.
+                "options": f"-c max_parallel_workers_per_gather={settings.parallel_workers} -c synchronous_commit=on",
             },
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any
 
 import psycopg
@@ -55,7 +56,7 @@ def problem(
 ) -> JSONResponse:
     body = {
         "type": "about:blank",
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title or _phrase(status),
         "status": status,
         "detail": detail,
         **(extra or {}),  # RFC 9457 extension members, e.g. the actions a case allows
@@ -64,21 +65,14 @@ def problem(
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    410: "Gone",
-    413: "Payload Too Large",
-    415: "Unsupported Media Type",
-    422: "Unprocessable Content",
-    503: "Service Unavailable",
-}
-
-
 _HEADERS = {401: {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}, 503: {"Retry-After": "2"}}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def status_for(exc: Exception) -> int:
@@ -123,7 +117,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
-        return _respond(request, exc.status_code, str(exc.detail))
+        response = _respond(request, exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

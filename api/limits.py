@@ -47,8 +47,8 @@ class RequestLimits:
         url_bytes = len(scope.get("raw_path") or scope["path"].encode()) + len(scope.get("query_string", b""))
         if url_bytes > self.max_url_bytes:
             await _refuse(scope, receive, send, 414,
-                          f"the URL is {url_bytes:,} bytes long, at most {self.max_url_bytes:,}: send a long "
-                          "filter as a CQL2 JSON body, or split the request")
+                          f"the URL is {url_bytes:,} bytes long, at most {self.max_url_bytes:,}: shorten the "
+                          "filter (a bbox or an interval instead of long lists), or split the request")
             return
         limit = self.body_limit(scope["path"])
         declared = _content_length(scope)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -14,6 +15,7 @@ from api.changes import start_change_broker
 from api.db import ServerDatabase
 from api.errors import install_error_handlers
 from api.limits import RequestLimits
+from api.openapi import install_openapi
 from api.routers import (
     analysis,
     archives,
@@ -47,6 +49,9 @@ MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the upload
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_api_settings()
+    # A child forked from a serving process inherits the listening socket and keeps the port after the server
+    # dies (connections accepted, never answered): anything that starts processes here must spawn them.
+    multiprocessing.set_start_method("spawn", force=True)
     app.state.database = ServerDatabase(database_url(), settings)
     await app.state.database.open()
     app.state.tiles = await start_tile_service(app.state.database.pool, database_url())  # cache + LISTEN
@@ -84,6 +89,7 @@ def create_app() -> FastAPI:
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
                    department_layers, warnings, verification, potential, analysis, streams, cases, open311):
         app.include_router(module.router)
+    install_openapi(app)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
 
