@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_role
+from api.openapi import problem_response
 from layers.access import Principal
 from layers.query.temporal import parse_instant
 from spatial.cases.errors import AttachmentTooLarge
@@ -193,7 +194,15 @@ async def get_case(
     return shape(request, case)
 
 
-@router.post("/{case_id:int}/attachments", status_code=201, summary="Add a photo (JPEG, PNG or WebP)")
+@router.post(
+    "/{case_id:int}/attachments",
+    status_code=201,
+    summary="Add a photo (JPEG, PNG or WebP)",
+    responses={
+        413: problem_response("The photo is over ONEMAP_CASES_ATTACHMENT_MAX_BYTES."),
+        415: problem_response("The file is not a JPEG, PNG or WebP image."),
+    },
+)
 async def upload_attachment(
     conn: Conn, who: Actor, case_id: Annotated[int, Path()], file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:

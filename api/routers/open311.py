@@ -20,6 +20,7 @@ from api.db import connection
 from api.deps import get_principal
 from api.errors import ERROR_FORMATS, Forbidden
 from api.execute import fetch_one
+from api.openapi import PROBLEM
 from layers.access import Principal
 from spatial.cases.open311 import RequestQuery, parse_query, service_requests, services, submission_key
 from spatial.cases.rules import load_rules
@@ -27,6 +28,48 @@ from spatial.cases.store import Report, report_case
 from spatial.errors import InvalidInput, NotFound
 
 PREFIX = "/open311/v2"
+# The spec's error body; the request-size limits and a lost database answer before the route, as problems.
+SPEC_ERROR = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+        "required": ["code", "description"],
+    },
+}
+XML = {"text/xml": {"schema": {"type": "string"}}}
+
+
+def _spec_error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": SPEC_ERROR}, **XML}}
+
+
+def _answers(*ok: int) -> dict[int | str, dict[str, Any]]:
+    answers: dict[int | str, dict[str, Any]] = {
+        status: {
+            "description": "GeoReport v2 JSON or XML",
+            "content": {"application/json": {"schema": {}}, **XML},
+        }
+        for status in ok
+    }
+    for status, text in (
+        (400, "The request breaks the spec; the description says how."),
+        (401, "The api_key is unknown or revoked."),
+        (403, "The api_key may not do this."),
+        (404, "No such service or request."),
+    ):
+        answers[status] = _spec_error(text)
+    answers[503] = {
+        "description": "The database is not answering.",
+        "content": {
+            "application/json": {"schema": SPEC_ERROR},
+            "application/problem+json": {"schema": PROBLEM},
+            **XML,
+        },
+    }
+    return answers
+
+
 router = APIRouter(prefix=PREFIX, tags=["Open311"])
 Conn = Annotated[AsyncConnection[Any], Depends(connection)]
 Caller = Annotated[Principal, Depends(get_principal)]
@@ -69,12 +112,18 @@ def open311_error(request: Request, status: int, detail: str) -> Response:
 ERROR_FORMATS[PREFIX + "/"] = open311_error
 
 
-@router.get("/services.{fmt}", summary="The services (case categories) a hotline can report")
+@router.get(
+    "/services.{fmt}", summary="The services (case categories) a hotline can report", responses=_answers(200)
+)
 async def list_services(conn: Conn, fmt: Format) -> Response:
     return render("services", services((await load_rules(conn)).routing), fmt)
 
 
-@router.get("/services/{code}.{fmt}", summary="A service definition (no extra attributes are asked)")
+@router.get(
+    "/services/{code}.{fmt}",
+    summary="A service definition (no extra attributes are asked)",
+    responses=_answers(200),
+)
 async def service_definition(conn: Conn, code: Annotated[str, Path(max_length=64)], fmt: Format) -> Response:
     offered = {s["service_code"] for s in services((await load_rules(conn)).routing)}
     if code not in offered:
@@ -88,7 +137,11 @@ async def service_definition(conn: Conn, code: Annotated[str, Path(max_length=64
     return Response(json.dumps(body), media_type="application/json")
 
 
-@router.get("/requests.{fmt}", summary="Service requests: by ids, service codes, period, status")
+@router.get(
+    "/requests.{fmt}",
+    summary="Service requests: by ids, service codes, period, status",
+    responses=_answers(200),
+)
 async def list_requests(
     conn: Conn,
     fmt: Format,
@@ -102,7 +155,7 @@ async def list_requests(
     return render("requests", await service_requests(conn, query), fmt)
 
 
-@router.get("/requests/{request_id}.{fmt}", summary="One service request")
+@router.get("/requests/{request_id}.{fmt}", summary="One service request", responses=_answers(200))
 async def one_request(conn: Conn, request_id: Annotated[str, Path(max_length=20)], fmt: Format) -> Response:
     if not request_id.isdigit():
         raise InvalidInput(f"service_request_id {request_id!r}: request ids are numbers")
@@ -112,7 +165,12 @@ async def one_request(conn: Conn, request_id: Annotated[str, Path(max_length=20)
     return render("requests", rows, fmt)
 
 
-@router.post("/requests.{fmt}", summary="Create a service request (form fields as in GeoReport v2)")
+@router.post(
+    "/requests.{fmt}",
+    summary="Create a service request (form fields as in GeoReport v2)",
+    status_code=201,
+    responses=_answers(200, 201),
+)
 async def create_request(
     conn: Conn,
     who: Caller,

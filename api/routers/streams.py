@@ -17,6 +17,7 @@ from api.changes import ChangeBroker, Subscription
 from api.db import Db, RequestConnection, get_pool
 from api.deps import require_layer_reader, require_role
 from api.errors import Forbidden
+from api.openapi import problem_response
 from layers.access import Principal
 from spatial.cases.feed import FeedScope, event_id, feed_since, feed_span, parse_last_event_id
 from spatial.cases.store import scope_of
@@ -120,7 +121,23 @@ async def _events(
         broker.unsubscribe(subscription)
 
 
-@router.get("/cases/stream", summary="Server-Sent Events: new and changed cases in your scope")
+STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "An event stream (text/event-stream).",
+        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+    },
+    410: problem_response(
+        "The Last-Event-ID is older than the feed keeps: reload, then reconnect without it."
+    ),
+}
+
+
+@router.get(
+    "/cases/stream",
+    summary="Server-Sent Events: new and changed cases in your scope",
+    responses=STREAM_RESPONSES,
+    response_class=EventSourceResponse,
+)
 async def case_stream(
     request: Request,
     db: Db,
@@ -131,7 +148,12 @@ async def case_stream(
     return await _open(request, db, "cases", case_scope(who), last_event_id or last_event_id_query)
 
 
-@router.get("/warnings/stream", summary="Server-Sent Events: new and changed warnings in your grid")
+@router.get(
+    "/warnings/stream",
+    summary="Server-Sent Events: new and changed warnings in your grid",
+    responses=STREAM_RESPONSES,
+    response_class=EventSourceResponse,
+)
 async def warning_stream(
     request: Request,
     db: Db,
