@@ -60,6 +60,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP FUNCTION IF EXISTS onemap.door_access_partition(date) CASCADE")
+    op.execute("DROP FUNCTION IF EXISTS onemap.door_try_time(text)")
     for table in reversed(TABLES):
         op.drop_table(table.name, schema=table.schema)
     op.execute("DROP TABLE IF EXISTS onemap.service_case_history")
