@@ -15,6 +15,7 @@ def serve(
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int | None = typer.Option(None, help="Worker processes (default ONEMAP_API_WORKERS: one per core)."),
     jobs: bool = typer.Option(True, help="Run the scheduled jobs (one worker leads, across replicas too)."),
+    access_log: bool = typer.Option(True, help="Log every request (API keys in URLs are redacted)."),
 ) -> None:
     """Serve the API, tiles and map viewers.
 
@@ -43,7 +44,7 @@ def serve(
         typer.echo(f"onemap at http://{host}:{port}/ (map: /map, API: /api.html)")
         count = workers or get_api_settings().worker_count()
         uvicorn.run("api.main:app", host=host, port=port, workers=count, log_level="info",
-                    timeout_worker_healthcheck=10)
+                    access_log=access_log, timeout_worker_healthcheck=10)
 
 
 def register(app: typer.Typer) -> None:
