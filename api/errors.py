@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any
 
 import psycopg
 import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.db import UNAVAILABLE, get_database
+from spatial.cases.errors import AttachmentNotImage, AttachmentTooLarge, TransitionNotAllowed
+from spatial.cases.feed import StaleEventId
 from spatial.errors import (
     Conflict,
     DatabaseUnavailable,
@@ -35,6 +39,10 @@ __all__ = ["Conflict", "Forbidden", "Unauthorized", "install_error_handlers", "p
 STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (Unauthorized, 401),
     (Forbidden, 403),
+    (TransitionNotAllowed, 409),
+    (AttachmentTooLarge, 413),
+    (AttachmentNotImage, 415),
+    (StaleEventId, 410),
     (NotFound, 404),
     (Conflict, 409),
     (TooLarge, 413),
@@ -43,12 +51,15 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 ]
 
 
-def problem(status: int, detail: str, title: str | None = None) -> JSONResponse:
+def problem(
+    status: int, detail: str, title: str | None = None, extra: dict[str, Any] | None = None
+) -> JSONResponse:
     body = {
         "type": "about:blank",
         "title": title or _phrase(status),
         "status": status,
         "detail": detail,
+        **(extra or {}),  # RFC 9457 extension members, e.g. the actions a case allows
     }
     headers = _HEADERS.get(status)
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
@@ -71,13 +82,25 @@ def status_for(exc: Exception) -> int:
     return 500
 
 
+# Route groups whose clients expect another error format than RFC 9457 (path prefix -> body maker); Open311
+# GeoReport v2 clients read ``[{"code": ..., "description": ...}]``.
+ERROR_FORMATS: dict[str, Callable[[Request, int, str], Response]] = {}
+
+
+def _respond(request: Request, status: int, detail: str, extra: dict[str, Any] | None = None) -> Response:
+    for prefix, shape in ERROR_FORMATS.items():
+        if request.url.path.startswith(prefix):
+            return shape(request, status, detail)
+    return problem(status, detail, extra=extra)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(OnemapError)
-    async def domain_error(_: Request, exc: OnemapError) -> JSONResponse:
+    async def domain_error(request: Request, exc: OnemapError) -> Response:
         status = status_for(exc)
         if status >= 500:
             log.error("service error: %s", exc)
-        return problem(status, str(exc))
+        return _respond(request, status, str(exc), getattr(exc, "extra", None))
 
     @app.exception_handler(psycopg.OperationalError)
     @app.exception_handler(sqlalchemy.exc.OperationalError)
@@ -87,14 +110,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(503, UNAVAILABLE)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body"))
-        return problem(400, f"invalid parameter {where}: {first.get('msg', 'malformed')}".strip())
+        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("query", "path", "body", "form"))
+        return _respond(request, 400, f"invalid parameter {where}: {first.get('msg', 'malformed')}".strip())
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        response = problem(exc.status_code, str(exc.detail))
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        response = _respond(request, exc.status_code, str(exc.detail))
         response.headers.update(exc.headers or {})  # e.g. Allow on a 405
         return response
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
+from api.changes import start_change_broker
 from api.db import ServerDatabase
 from api.errors import install_error_handlers
 from api.limits import RequestLimits
@@ -18,12 +20,15 @@ from api.openapi import install_openapi
 from api.routers import (
     analysis,
     archives,
+    cases,
     features,
     features_edit,
     health,
     maps,
     ogc_common,
+    open311,
     potential,
+    streams,
     styles,
     tiles,
     verification,
@@ -33,8 +38,10 @@ from api.routers import layers as department_layers
 from api.routers import raster as raster_routes
 from api.settings import get_api_settings
 from layers.viewer.assets import STATIC_DIR as VIEWER_STATIC
-from spatial.database import database_url
+from spatial.cases.settings import get_case_settings
+from spatial.database import database_url, libpq_url
 from spatial.ingest import get_ingest_settings
+from spatial.jobs.scheduler import start_jobs
 from tiles.service import start_tile_service
 
 MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the uploaded file
@@ -50,9 +57,15 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.database = ServerDatabase(database_url(), settings)
     await app.state.database.open()
     app.state.tiles = await start_tile_service(app.state.database.pool, database_url())  # cache + LISTEN
+    app.state.changes = await start_change_broker(libpq_url(database_url()))  # LISTEN for the SSE streams
+    app.state.jobs = None
     try:
+        app.state.jobs = start_jobs(database_url())  # the scheduler, when this server runs it (onemap serve)
         yield
     finally:
+        if app.state.jobs is not None:
+            await asyncio.to_thread(app.state.jobs.stop)
+        await app.state.changes.close()
         await app.state.tiles.close()
         await app.state.database.close()
 
@@ -71,11 +84,12 @@ def create_app() -> FastAPI:
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
     upload_limit = get_ingest_settings().max_upload_bytes + MULTIPART_OVERHEAD
     app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes,
-                       upload_paths={"/layers": upload_limit, "/sources": upload_limit})
+                       upload_paths={"/layers": upload_limit, "/sources": upload_limit,
+                                     "/cases": get_case_settings().attachment_max_bytes + MULTIPART_OVERHEAD})
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
-                   department_layers, warnings, verification, potential, analysis):
+                   department_layers, warnings, verification, potential, analysis, streams, cases, open311):
         app.include_router(module.router)
     install_openapi(app)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN

@@ -92,3 +92,8 @@ def install_openapi(app: FastAPI) -> None:
         return app.openapi_schema
 
     app.openapi = document  # type: ignore[method-assign]
+
+
+def problem_response(description: str) -> dict[str, Any]:
+    """A problem-details response for a route's own ``responses`` declaration."""
+    return _problem(description)

@@ -62,6 +62,17 @@ BUILTIN_LAYERS: tuple[Layer, ...] = (
         time_field="created_at", sensitivity="internal", grid_column="grid_code",
     ),
     Layer(
+        id="cases", title="工单 Cases", owner_department="grid", source="service_case",
+        description="Cases from warnings, verification issues, grid workers' and citizens' reports, with their "
+                    "state, responsible department and time limit (citizens' contacts are not in this layer).",
+        fields=(Field("category", TEXT, "类别"), Field("state", TEXT, "状态"), Field("department", TEXT, "责任部门"),
+                Field("grid_code", TEXT), Field("street_code", TEXT, detail=True),
+                Field("escalation_level", INT, "升级"), Field("overdue", "boolean", "超时"),
+                Field("due_at", TIME, "时限"), Field("source_kind", TEXT, detail=True),
+                Field("description", TEXT, "描述", detail=True), Field("created_at", TIME, "受理时间")),
+        time_field="valid_from", versioned=True, sensitivity="internal", grid_column="grid_code",
+    ),
+    Layer(
         id="economic_potential", title="经济潜力 Economic potential", owner_department="industry",
         source="economic_potential", kind="view",
         description="Buildings with commercial, industrial or office space and few or no active enterprises; "

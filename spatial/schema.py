@@ -366,3 +366,166 @@ warning = sa.Table(
     sa.Column("note", sa.Text),
     sa.UniqueConstraint("rule", "subject_key", name="warning_subject"),
 )
+
+# --- Cases, change feed, jobs and door access (migration 0008) -----------------------------------------------
+
+CASE_STATES = (
+    "reported", "registered", "dispatched", "accepted", "returned", "in_progress", "resolved", "verified",
+    "closed", "escalated", "reopened",
+)
+CASE_SOURCES = ("warning", "verification_issue", "report", "open311")
+
+# A case (工单): one thing a department must act on, from a warning, an issue, a grid worker's or a citizen's
+# report. Versioned (``service_case_history``) so that lists and the map can be asked "as of" a date.
+service_case = sa.Table(
+    "service_case", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("category", sa.Text, nullable=False, index=True),
+    sa.Column("state", sa.Text, nullable=False, index=True),
+    sa.Column("source_kind", sa.Text, nullable=False),
+    sa.Column("source_ref", sa.Text),  # the warning's event id, the issue id
+    sa.Column("idempotency_key", sa.Text),  # a repeated submission returns the first case
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("address", sa.Text),
+    sa.Column("building_id", sa.BigInteger, sa.ForeignKey("building.id"), index=True),
+    sa.Column("grid_code", sa.Text, sa.ForeignKey("admin_area.code"), index=True),
+    sa.Column("street_code", sa.Text),
+    sa.Column("department", sa.Text, nullable=False, index=True),
+    sa.Column("reporter", sa.Text, nullable=False),
+    sa.Column("contact", JSONB, nullable=False, server_default="{}"),  # a citizen's name, phone, email: personal
+    sa.Column("escalation_level", sa.SmallInteger, nullable=False, server_default="0"),  # 1 street, 2 district
+    sa.Column("due_at", sa.DateTime(timezone=True), index=True),
+    sa.Column("overdue", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("returned_count", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("reopened_count", sa.SmallInteger, nullable=False, server_default="0"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("geom", Geometry("POINT", SRID, spatial_index=True), nullable=False),
+    _valid_from(),
+    _in("state", CASE_STATES),
+    _in("source_kind", CASE_SOURCES),
+    sa.CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_range"),
+    sa.UniqueConstraint("source_kind", "source_ref", name="service_case_source"),
+    sa.UniqueConstraint("reporter", "idempotency_key", name="service_case_idempotency"),
+    # Lists show the newest change first: a page of 100 reads 100 index entries, not every case.
+    sa.Index("service_case_recent", sa.text("valid_from DESC"), sa.text("id DESC")),
+)
+
+# Every transition of a case: the timeline, with who, when, the note and the attachments; append-only.
+case_transition = sa.Table(
+    "case_transition", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("case_id", sa.BigInteger, sa.ForeignKey("service_case.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("action", sa.Text, nullable=False),
+    sa.Column("from_state", sa.Text),
+    sa.Column("to_state", sa.Text, nullable=False),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("department", sa.Text),  # the responsible department when it happened (for evaluation)
+    sa.Column("note", sa.Text),
+    sa.Column("attachments", JSONB, nullable=False, server_default="[]"),
+    sa.Column("due_at", sa.DateTime(timezone=True)),  # the limit the state left had
+    sa.Column("on_time", sa.Boolean),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+case_attachment = sa.Table(
+    "case_attachment", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("case_id", sa.BigInteger, sa.ForeignKey("service_case.id", ondelete="CASCADE"), nullable=False,
+              index=True),
+    sa.Column("media_type", sa.Text, nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("sha256", sa.Text, nullable=False),
+    sa.Column("content", sa.LargeBinary, nullable=False),
+    sa.Column("uploaded_by", sa.Text, nullable=False),
+    sa.Column("uploaded_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.UniqueConstraint("case_id", "sha256", name="case_attachment_content"),
+)
+
+# Overrides of the packaged routing rules (spatial/cases/routing.yaml): category + area -> department, limits.
+case_route = sa.Table(
+    "case_route", metadata,
+    sa.Column("category", sa.Text, primary_key=True),
+    sa.Column("area_code", sa.Text, primary_key=True, server_default=""),  # '' = the whole district
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("limits", JSONB),  # {state: working hours}; null keeps the packaged ones
+    sa.Column("updated_by", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    _in("department", DEPARTMENTS),
+)
+
+# Days that differ from the holiday calendar the platform ships with (an extra holiday, a shifted workday).
+case_calendar = sa.Table(
+    "case_calendar", metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("working", sa.Boolean, nullable=False),
+    sa.Column("note", sa.Text),
+)
+
+# What changed, for the SSE streams: triggers append here and NOTIFY, clients resume from an id.
+change_feed = sa.Table(
+    "change_feed", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("stream", sa.Text, nullable=False),
+    sa.Column("entity_id", sa.BigInteger, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.CheckConstraint("stream IN ('cases', 'warnings')", name="stream_allowed"),
+)
+
+job_schedule = sa.Table(
+    "job_schedule", metadata,
+    sa.Column("job", sa.Text, primary_key=True),
+    sa.Column("cron", sa.Text, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+job_run = sa.Table(
+    "job_run", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("job", sa.Text, nullable=False),
+    sa.Column("scheduled_for", sa.DateTime(timezone=True)),  # null for a run by hand
+    sa.Column("attempt", sa.SmallInteger, nullable=False, server_default="1"),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("duration_ms", sa.Integer),
+    sa.Column("outcome", sa.Text, nullable=False, server_default="running"),
+    sa.Column("detail", JSONB, nullable=False, server_default="{}"),
+    sa.Column("worker", sa.Text, nullable=False),
+    sa.Index("job_run_recent", "job", "started_at"),
+    # One run per job and fire time, whichever worker got there first.
+    sa.Index("job_run_once", "job", "scheduled_for", "attempt", unique=True),
+    sa.CheckConstraint("outcome IN ('running', 'succeeded', 'failed', 'skipped')", name="outcome_allowed"),
+)
+
+# Door-access (视频门禁) gates of urban villages, and their events: a time series partitioned by day.
+door_device = sa.Table(
+    "door_device", metadata,
+    sa.Column("code", sa.Text, primary_key=True),
+    sa.Column("building_id", sa.BigInteger, sa.ForeignKey("building.id"), nullable=False, index=True),
+    sa.Column("name", sa.Text),
+    sa.Column("installed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+door_access_event = sa.Table(
+    "door_access_event", metadata,
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("device_code", sa.Text, nullable=False),
+    sa.Column("building_id", sa.BigInteger, nullable=False),
+    sa.Column("direction", sa.CHAR(1), nullable=False),  # i(n) / o(ut)
+    sa.Column("key_kind", sa.Text, nullable=False),  # id_number (face match) | card
+    sa.Column("person_key", sa.Text, nullable=False),
+    sa.Column("confidence", sa.REAL, nullable=False),
+    sa.CheckConstraint("direction IN ('i', 'o')", name="direction_allowed"),
+    sa.CheckConstraint("key_kind IN ('id_number', 'card')", name="key_kind_allowed"),
+    sa.CheckConstraint("confidence BETWEEN 0 AND 1", name="confidence_range"),
+    postgresql_partition_by="RANGE (occurred_at)",
+)
+
+# The door-access generator's answer key: the anomalies it planted (rule, subject).
+planted_door_anomaly = sa.Table(
+    "planted_door_anomaly", metadata,
+    sa.Column("rule", sa.Text, primary_key=True),
+    sa.Column("subject_key", sa.Text, primary_key=True),
+)

@@ -58,11 +58,12 @@ def import_declarations(
 
 
 def monitor() -> None:
-    """Run the monitoring rules over the archives; new hits become warnings for the grid workers."""
-    from spatial.monitoring import run_monitoring
+    """Run the monitoring rules over the archives; new hits become warnings for the grid workers, and cases.
+    (The scheduler runs the same as the job "monitoring".)"""
+    from spatial.jobs.builtin import monitoring
 
-    with raw_connection(database_url()) as conn:
-        counts = run_monitoring(conn)
+    with raw_connection(database_url(), autocommit=True) as conn:
+        counts = monitoring(conn)
     typer.echo(json.dumps(counts, ensure_ascii=False))
 
 

@@ -1,0 +1,1 @@
+SELECT day, working FROM onemap.case_calendar

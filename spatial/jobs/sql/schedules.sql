@@ -1,0 +1,1 @@
+SELECT job, cron, enabled FROM onemap.job_schedule
