@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from layers.errors import LayerForbidden
 from spatial.errors import DatabaseUnavailable, InvalidInput, NotFound, OnemapError
+from spatial.kpis.errors import OutsideScope
 
 log = logging.getLogger("onemap.api")
 
@@ -31,6 +32,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (Unauthorized, 401),
     (Forbidden, 403),
     (LayerForbidden, 403),
+    (OutsideScope, 403),
     (NotFound, 404),
     (Conflict, 409),
     (InvalidInput, 400),

@@ -186,8 +186,8 @@ async def building_page(request: Request, code: str, conn: Conn, who: Who) -> HT
 
 
 def may_see_grid(who: Principal, code: str, ctx: ViewerContext) -> bool:
-    if who.role == "grid_worker":
-        return who.grid_code == code
+    if who.scoped:
+        return who.covers_grid(code)
     readable = {layer.id for layer in ctx.layers}
     return who.is_internal and bool(readable & {"events", "verification_issues"})
 
@@ -240,12 +240,11 @@ async def heat(
         raise Forbidden("heatmaps need an internal role")
     if kind == "events" and not any(layer.id == "events" for layer in await readable_layers(conn, who)):
         raise LayerForbidden("your key may not read the events layer")
-    if who.role == "grid_worker":
-        if grid not in (None, who.grid_code):
-            raise Forbidden("a grid worker sees only their own grid")
-        grid = who.grid_code
+    if grid is not None and not who.covers_grid(grid):
+        raise Forbidden(f"your key covers {who.visibility_class} only")
+    grids = [grid] if grid is not None else (list(who.grids) if who.scoped else None)
     try:
-        query, params = heat_query(kind, datetime, grid, get_viewer_settings())
+        query, params = heat_query(kind, datetime, grids, get_viewer_settings())
     except ValueError as exc:
         raise InvalidInput(f"invalid datetime {datetime!r}: use RFC 3339 or an interval a/b") from exc
     cursor = await conn.execute(query, params)

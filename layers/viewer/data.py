@@ -35,11 +35,12 @@ def _parse_instant(text: str) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def heat_query(kind: str, datetime: str | None, grid: str | None,
+def heat_query(kind: str, datetime: str | None, grids: list[str] | None,
                settings: ViewerSettings) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters of a heatmap: ``kind`` population (as of an instant) or events (in a period)."""
+    """The SQL and parameters of a heatmap: ``kind`` population (as of an instant) or events (in a period),
+    over the grids ``grids`` (None: the whole district)."""
     now = dt.datetime.now(dt.UTC)
-    params: dict[str, Any] = {"cell": settings.heat_cell_degrees, "grid": grid}
+    params: dict[str, Any] = {"cell": settings.heat_cell_degrees, "grids": grids}
     if kind == "population":
         at = _parse_instant(datetime.split("/")[-1]) if datetime and datetime.split("/")[-1] != ".." else now
         params["at"] = at.date()
