@@ -21,6 +21,8 @@ from api.routers import (
     maps,
     ogc_common,
     potential,
+    saved_maps,
+    screens,
     styles,
     tiles,
     verification,
@@ -29,6 +31,7 @@ from api.routers import (
 from api.routers import layers as department_layers
 from api.routers import raster as raster_routes
 from api.settings import get_api_settings
+from layers.screens import STATIC_DIR as SCREENS_STATIC
 from layers.viewer.assets import STATIC_DIR as VIEWER_STATIC
 from spatial.database import database_url
 from tiles.service import start_tile_service
@@ -61,8 +64,10 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
-                   department_layers, warnings, verification, potential, analysis, kpis):
+                   department_layers, warnings, verification, potential, analysis, kpis, saved_maps, screens):
         app.include_router(module.router)
+    # screens' assets (ECharts, the wall's runtime) before the viewer's, whose mount would catch /static/screens
+    app.mount("/static/screens", StaticFiles(directory=SCREENS_STATIC), name="screens_static")
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
 
