@@ -61,7 +61,7 @@ def test_rerun_does_not_duplicate(loading_url: str) -> None:
 def test_interrupted_load_resumes(loading_url: str) -> None:
     spec = DistrictSpec(SCALES["tiny"], seed=12)
     with pytest.raises(Interrupted):
-        load_parts(loading_url, spec.dataset, interrupted_after(5, spec), progress=False)  # type: ignore[arg-type]
+        load_parts(loading_url, spec.dataset, interrupted_after(5, spec), progress=False)
     partial = counts(loading_url)
     assert partial["building"] == SCALES["tiny"].buildings and partial["source_record"] == 0
     written = load_district(loading_url, "tiny", seed=12, progress=False)

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Annotated, Any
 
 import geopandas as gpd
+import orjson
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import FileResponse, JSONResponse
 from sqlalchemy.engine import Engine
@@ -50,16 +51,26 @@ def as_http_errors() -> Iterator[None]:
         raise Forbidden(str(exc)) from None
 
 
+class GeoJSONResponse(JSONResponse):
+    """GeoJSON, declared as such in the OpenAPI document; a NaN that slips through becomes null (orjson), not
+    a 500 for "Out of range float values are not JSON compliant"."""
+
+    media_type = GEOJSON
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY)
+
+
 def geojson(frame: gpd.GeoDataFrame, **members: Any) -> JSONResponse:
     """A FeatureCollection (EPSG:4326), with extra top-level members such as a summary."""
     body = json.loads(frame.to_json(na="null", drop_id=True, to_wgs84=True))
     body.update(members)
-    return JSONResponse(body, media_type=GEOJSON)
+    return GeoJSONResponse(body)
 
 
 def analysis_router(principal: Callable[..., Any] = get_principal,
                     engine: Callable[..., Engine] = analysis_engine) -> APIRouter:
-    router = APIRouter(prefix="/analysis", tags=["Analysis"])
+    router = APIRouter(prefix="/analysis", tags=["Analysis"], default_response_class=GeoJSONResponse)
     Who = Annotated[Principal, Depends(principal)]
     Db = Annotated[Engine, Depends(engine)]
 

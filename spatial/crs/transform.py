@@ -128,7 +128,7 @@ def transform_geometry(geom: object, src: CrsLike, dst: CrsLike) -> object:
         out[:, 0], out[:, 1] = _transform_arrays(coords[:, 0], coords[:, 1], src_ref, dst_ref)
         return out
 
-    return shapely.transform(geom, transform_coords, include_z=True)  # type: ignore[call-overload]
+    return shapely.transform(geom, transform_coords, include_z=True)
 
 
 def _declared_crs(gdf: gpd.GeoDataFrame) -> CrsRef:
