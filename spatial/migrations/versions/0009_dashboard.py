@@ -2,7 +2,7 @@
 saved one-map modes and grid workers' tasks.
 
 Revision ID: 0009
-Revises: 0006
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from spatial.kpis.sql import read_kpi_sql
 from spatial.schema import ROLES, grid_task, kpi_aggregate, kpi_population_daily, saved_map
 
 revision = "0009"
-down_revision = "0006"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
