@@ -241,3 +241,26 @@ def test_population_aggregate_is_exact_and_stays_right(
     assert [p["values"]["actual"] for p in series] == [
         live_population(db, TODAY - dt.timedelta(days=6 - i)) for i in range(7)
     ]
+
+
+def test_cli_operator_keys_and_refresh(database_url: str, areas: dict[str, str]) -> None:
+    from tests.test_cli import onemap
+
+    made = onemap(
+        "keys",
+        "create",
+        "--label",
+        "cli community",
+        "--role",
+        "community_operator",
+        "--area",
+        areas["community"],
+        url=database_url,
+    )
+    assert made.returncode == 0 and "community_operator" in made.stdout, made.stderr
+    missing = onemap("keys", "create", "--label", "x", "--role", "street_operator", url=database_url)
+    assert missing.returncode != 0 and "--area" in missing.stderr
+    listed = onemap("keys", "list", url=database_url)
+    assert areas["community"] in listed.stdout
+    refreshed = onemap("kpis", "refresh", url=database_url)
+    assert refreshed.returncode == 0 and "grid-days recounted" in refreshed.stdout, refreshed.stderr
