@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from api.db import ServerDatabase
 from api.errors import install_error_handlers
 from api.limits import RequestLimits
+from api.logs import redact_keys_in_access_log
 from api.openapi import install_openapi
 from api.routers import (
     analysis,
@@ -49,6 +50,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     # A child forked from a serving process inherits the listening socket and keeps the port after the server
     # dies (connections accepted, never answered): anything that starts processes here must spawn them.
     multiprocessing.set_start_method("spawn", force=True)
+    redact_keys_in_access_log()
     app.state.database = ServerDatabase(database_url(), settings)
     await app.state.database.open()
     app.state.tiles = await start_tile_service(app.state.database.pool, database_url())  # cache + LISTEN

@@ -185,7 +185,8 @@ def sizes(server: Server, paths: list[str]) -> dict[str, float]:
     }
 
 
-def wrk(server: Server, paths: list[str], clients: int, seconds: int) -> dict[str, Any]:
+def wrk(server: Server, paths: list[str], clients: int, seconds: int, key: str | None = None) -> dict[str, Any]:
+    """wrk with `clients` connections over `paths` (see requests_wrk.lua for write lines) for `seconds`."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as listing:
         listing.write("\n".join(paths))
     threads = min(4, clients)
@@ -201,10 +202,10 @@ def wrk(server: Server, paths: list[str], clients: int, seconds: int) -> dict[st
             "--timeout",
             "30s",
             "-s",
-            str(HERE / "tiles_wrk.lua"),
+            str(HERE / "requests_wrk.lua"),
             server.base,
         ],
-        env={**os.environ, "TILE_LIST": listing.name},
+        env={**os.environ, "REQUEST_LIST": listing.name, "API_KEY": key or ""},
         capture_output=True,
         text=True,
         check=True,

@@ -396,3 +396,10 @@ def test_schemathesis_over_the_whole_api(server: Server, keys: Keys, who: str | 
         except BaseException as exc:  # a FailureGroup is a BaseExceptionGroup
             failures.append(f"{operation.method} {operation.path}: {' '.join(str(exc).split())[:300]}")
     assert not failures, "\n".join(failures)
+
+
+def test_keys_in_urls_never_reach_the_access_log(server: Server, keys: Keys) -> None:
+    response = httpx.get(f"{server.base}/collections/buildings/items", params={"limit": 1, "api_key": keys.admin})
+    assert response.status_code == 200
+    wait_until(lambda: "api_key=[redacted]" in server.log.read_text(), 10, "the request was not logged")
+    assert keys.admin not in server.log.read_text()

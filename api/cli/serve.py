@@ -14,6 +14,7 @@ def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
     workers: int | None = typer.Option(None, help="Worker processes (default ONEMAP_API_WORKERS: one per core)."),
+    access_log: bool = typer.Option(True, help="Log every request (API keys in URLs are redacted)."),
 ) -> None:
     """Serve the API, tiles and map viewers.
 
@@ -35,7 +36,7 @@ def serve(
         typer.echo(f"onemap at http://{host}:{port}/ (map: /map, API: /api.html)")
         count = workers or get_api_settings().worker_count()
         uvicorn.run("api.main:app", host=host, port=port, workers=count, log_level="info",
-                    timeout_worker_healthcheck=10)
+                    access_log=access_log, timeout_worker_healthcheck=10)
 
 
 def register(app: typer.Typer) -> None:

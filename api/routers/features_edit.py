@@ -24,7 +24,6 @@ from layers.access import Principal
 from layers.catalog import Layer
 from layers.query import Params, request_crs
 from layers.query.edits import (
-    GEOMETRY_TYPE,
     actor_setting,
     delete_feature,
     feature_parts,
@@ -32,6 +31,7 @@ from layers.query.edits import (
     update_feature,
 )
 from spatial.errors import NotFound
+from tiles.vector import geometry_type
 
 router = APIRouter(tags=["OGC API Features: editing"])
 
@@ -56,8 +56,7 @@ def require_editor(layer: Layer, who: Principal) -> None:
 
 
 async def is_multi(conn: AsyncConnection[Any], layer: Layer) -> bool:
-    row = await fetch_one(conn, GEOMETRY_TYPE, {"t": layer.source, "c": layer.geometry_column})
-    return bool(row and str(row["type"]).upper().startswith("MULTI"))
+    return (await geometry_type(conn, layer)).startswith("MULTI")
 
 
 async def write(

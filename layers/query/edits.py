@@ -28,10 +28,6 @@ from spatial.errors import InvalidInput
 from spatial.ingest.geometry import first_outside_china
 
 ACTOR_SETTING = sql.SQL("SELECT set_config('onemap.actor', {}, true)")
-GEOMETRY_TYPE = (
-    "SELECT type FROM geometry_columns WHERE f_table_schema = 'onemap' AND f_table_name = %(t)s "
-    "AND f_geometry_column = %(c)s"
-)
 
 
 def actor_setting(actor: str, params: Params) -> sql.Composed:
