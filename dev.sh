@@ -31,6 +31,8 @@ system_packages() {
   fi
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null || wanted+=(chromium chromium-driver)
+    # the screens' Chinese labels in headless screenshots need a CJK font
+    fc-list :lang=zh 2>/dev/null | grep -q . || wanted+=(fonts-wqy-microhei)
   fi
   if [ ${#wanted[@]} -gt 0 ]; then
     apt_install "${wanted[@]}"

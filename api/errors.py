@@ -26,6 +26,7 @@ from spatial.errors import (
     OnemapError,
     TooLarge,
 )
+from spatial.kpis.errors import OutsideScope
 
 log = logging.getLogger("onemap.api")
 
@@ -43,6 +44,7 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (AttachmentTooLarge, 413),
     (AttachmentNotImage, 415),
     (StaleEventId, 410),
+    (OutsideScope, 403),
     (NotFound, 404),
     (Conflict, 409),
     (TooLarge, 413),

@@ -24,10 +24,13 @@ from api.routers import (
     features,
     features_edit,
     health,
+    kpis,
     maps,
     ogc_common,
     open311,
     potential,
+    saved_maps,
+    screens,
     streams,
     styles,
     tiles,
@@ -37,6 +40,7 @@ from api.routers import (
 from api.routers import layers as department_layers
 from api.routers import raster as raster_routes
 from api.settings import get_api_settings
+from layers.screens import STATIC_DIR as SCREENS_STATIC
 from layers.viewer.assets import STATIC_DIR as VIEWER_STATIC
 from spatial.cases.settings import get_case_settings
 from spatial.database import database_url, libpq_url
@@ -89,9 +93,12 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
-                   department_layers, warnings, verification, potential, analysis, streams, cases, open311):
+                   department_layers, warnings, verification, potential, analysis, streams, cases, open311,
+                   kpis, saved_maps, screens):
         app.include_router(module.router)
     install_openapi(app)
+    # screens' assets (ECharts, the wall's runtime) before the viewer's, whose mount would catch /static/screens
+    app.mount("/static/screens", StaticFiles(directory=SCREENS_STATIC), name="screens_static")
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
 

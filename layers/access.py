@@ -2,6 +2,11 @@
 
 A ``Principal`` comes from an API key (``api/auth.py``) or from the notebook helpers. Row filters and column
 masks are applied in SQL by the query builders; this module only decides.
+
+Three roles are scoped to a piece of the district: a grid worker to one grid, a community operator to one
+community, a street operator to one street. All three see the same thing: the rows of the grids they cover
+(``grids``, resolved from the admin areas when the key is looked up), masked. One rule, one set of grid codes,
+so that features, tiles, downloads, archives, figures and pages narrow the same way.
 """
 
 from __future__ import annotations
@@ -10,7 +15,17 @@ from dataclasses import dataclass
 
 from spatial.errors import Forbidden
 
-ROLES = ("admin", "planner", "department_editor", "grid_worker", "public")
+ROLES = (
+    "admin",
+    "planner",
+    "department_editor",
+    "grid_worker",
+    "community_operator",
+    "street_operator",
+    "public",
+)
+# role -> the admin level of the area its key is scoped to
+SCOPED_ROLES = {"grid_worker": "grid", "community_operator": "community", "street_operator": "street"}
 
 
 @dataclass(frozen=True)
@@ -19,10 +34,14 @@ class Principal:
     department: str | None = None
     grid_code: str | None = None
     actor: str = "anonymous"
+    area_code: str | None = None  # the community or street of an operator
+    grids: tuple[str, ...] = ()  # every grid a scoped role covers
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
             raise ValueError(f"unknown role {self.role!r}")
+        if self.role == "grid_worker" and not self.grids and self.grid_code:
+            object.__setattr__(self, "grids", (self.grid_code,))
 
     @property
     def sees_personal_data(self) -> bool:
@@ -30,10 +49,20 @@ class Principal:
         return self.role == "admin" or (self.role == "department_editor" and self.department == "police")
 
     @property
+    def scoped(self) -> bool:
+        """Whether this principal sees only the rows of its own grids."""
+        return self.role in SCOPED_ROLES
+
+    @property
+    def scope_code(self) -> str | None:
+        """The code of the area a scoped principal covers (its grid, community or street)."""
+        return self.grid_code if self.role == "grid_worker" else self.area_code
+
+    @property
     def visibility_class(self) -> str:
         """Everything that changes what this principal may see; part of every cache key."""
-        if self.role == "grid_worker":
-            return f"grid:{self.grid_code}"
+        if self.scoped:
+            return f"{SCOPED_ROLES[self.role]}:{self.scope_code}"
         if self.role == "department_editor":
             return f"department:{self.department}"
         return self.role
@@ -43,8 +72,8 @@ class Principal:
         return self.role != "public"
 
     def covers_grid(self, grid_code: str | None) -> bool:
-        """Whether rows of this grid are within the principal's scope (grid workers: their own grid only)."""
-        return self.role != "grid_worker" or grid_code == self.grid_code
+        """Whether a row of `grid_code` is inside this principal's scope (always, when unscoped)."""
+        return not self.scoped or grid_code in self.grids
 
 
 def scope_grid(who: Principal, asked: str | None) -> str | None:

@@ -89,7 +89,7 @@ def person_archive(
         "person_id": person_id,
         "as_of": as_of,
         "unmasked": who.sees_personal_data,
-        "grid": who.grid_code,
+        "grids": list(who.grids),
         **sections.params(),
     }
     return ArchiveQuery("person", key, read_sql("archive_person.sql"), params, personal=True)
@@ -117,10 +117,10 @@ def check_found(query: ArchiveQuery, row: dict[str, Any] | None, who: Principal)
     if row is None:
         suffix = f" as of {when.isoformat()}" if when else ""
         raise NotFound(f"no {query.kind} {query.key!r}{suffix}")
-    if who.role == "grid_worker":
-        inside = row["in_grid"] if query.kind == "person" else row["grid_code"] == who.grid_code
+    if who.scoped:
+        inside = row["in_grid"] if query.kind == "person" else who.covers_grid(row["grid_code"])
         if not inside:
             raise Forbidden(
-                f"this {query.kind} is outside grid {who.grid_code}, the only grid your key covers"
+                f"this {query.kind} is outside {who.visibility_class}, the only area your key covers"
             )
     return row

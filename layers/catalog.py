@@ -65,7 +65,7 @@ class Layer:
             return True  # planners read everything, with personal fields masked
         if who.role == "public":
             return False
-        if who.role == "grid_worker":
+        if who.scoped:  # grid workers, community and street operators: internal layers that record a grid
             return self.sensitivity == "internal" and self.grid_column is not None
         # department editors: their own layers, layers granted to them, and other departments' internal layers
         # only when granted.

@@ -71,9 +71,9 @@ def select_rows(layer: Layer, who: Principal, as_of: datetime | None) -> tuple[s
         for i, k in enumerate(layer.source_filter)
     ]
     params.update({f"f{i}": v for i, v in enumerate(layer.source_filter.values())})
-    if who.role == "grid_worker" and layer.grid_column:
-        conditions.append(sql.SQL("{} = %(grid)s").format(sql.Identifier(layer.grid_column)))
-        params["grid"] = who.grid_code
+    if who.scoped and layer.grid_column:
+        conditions.append(sql.SQL("{} = ANY(%(grids)s::text[])").format(sql.Identifier(layer.grid_column)))
+        params["grids"] = list(who.grids)
     where = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE")
     base = sql.Identifier(SCHEMA, layer.source)
     if as_of is None:

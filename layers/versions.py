@@ -54,10 +54,10 @@ def _states(conn: psycopg.Connection, layer: Layer, fid: Any, who: Principal) ->
     base = sql.Identifier(SCHEMA, layer.source)
     history = sql.Identifier(SCHEMA, f"{layer.source}_history")
     key = sql.Identifier(layer.id_column)
-    # A grid worker sees the states of features in their grid only (as in every other read).
+    # A scoped role sees the states of features in its grids only (as in every other read).
     in_scope = (
-        sql.SQL("{} = %(grid)s").format(sql.Identifier(layer.grid_column))
-        if who.role == "grid_worker" and layer.grid_column
+        sql.SQL("{} = ANY(%(grids)s::text[])").format(sql.Identifier(layer.grid_column))
+        if who.scoped and layer.grid_column
         else sql.SQL("TRUE")
     )
     statement = sql.SQL(
@@ -78,7 +78,7 @@ def _states(conn: psycopg.Connection, layer: Layer, fid: Any, who: Principal) ->
     )
     show_editors = layer.can_edit(who) or who.role == "admin"
     with conn.cursor(row_factory=dict_row) as cursor:
-        rows = cursor.execute(statement, {"fid": fid, "grid": who.grid_code}).fetchall()
+        rows = cursor.execute(statement, {"fid": fid, "grids": list(who.grids)}).fetchall()
     return [
         {
             "version": i,

@@ -21,7 +21,9 @@ ADMIN_LEVELS = ("district", "street", "community", "grid")
 BUILDING_USES = ("residential", "urban_village", "commercial", "industrial", "office", "public", "mixed")
 UNIT_USES = ("residential", "commercial", "industrial", "office", "public")
 ENTERPRISE_KINDS = ("company", "individual")
-ROLES = ("admin", "planner", "department_editor", "grid_worker", "public")
+ROLES = (
+    "admin", "planner", "department_editor", "grid_worker", "community_operator", "street_operator", "public",
+)
 ISSUE_STATUSES = ("open", "confirmed", "dismissed")
 SENSITIVITIES = ("public", "internal", "restricted")
 DEPARTMENTS = (
@@ -255,9 +257,14 @@ api_key = sa.Table(
     sa.Column("grid_code", sa.Text, sa.ForeignKey("admin_area.code")),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    # The community (community_operator) or street (street_operator) a key is scoped to (migration 0009).
+    sa.Column("area_code", sa.Text, sa.ForeignKey("admin_area.code")),
     _in("role", ROLES),
     sa.CheckConstraint("role <> 'grid_worker' OR grid_code IS NOT NULL", name="grid_worker_has_grid"),
     sa.CheckConstraint("role <> 'department_editor' OR department IS NOT NULL", name="editor_has_department"),
+    sa.CheckConstraint(
+        "role NOT IN ('community_operator', 'street_operator') OR area_code IS NOT NULL", name="operator_has_area"
+    ),
 )
 
 audit_log = sa.Table(
@@ -528,4 +535,64 @@ planted_door_anomaly = sa.Table(
     "planted_door_anomaly", metadata,
     sa.Column("rule", sa.Text, primary_key=True),
     sa.Column("subject_key", sa.Text, primary_key=True),
+)
+
+# --- Screens: figures, saved one-map modes, grid workers' tasks (migration 0009) ---------------------------
+
+# Population per grid and day, pre-aggregated because counting 5M residences per request is seconds, not
+# milliseconds. Rows are exact for the days before kpi_aggregate.dirty_since; figures compute the other days live.
+kpi_population_daily = sa.Table(
+    "kpi_population_daily", metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("grid_code", sa.Text, primary_key=True),
+    sa.Column("registered", sa.Integer, nullable=False),  # 户籍人口: local household registration
+    sa.Column("actual", sa.Integer, nullable=False),  # 实有人口: everyone living there
+)
+
+# One row per pre-aggregate: which days it holds, and from which day on a change has made it stale (set by
+# triggers on the tables it counts, cleared by a refresh).
+kpi_aggregate = sa.Table(
+    "kpi_aggregate", metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("first_day", sa.Date),
+    sa.Column("last_day", sa.Date),
+    sa.Column("dirty_since", sa.Date),
+    sa.Column("refreshed_at", sa.DateTime(timezone=True)),
+)
+
+# A saved one-map mode (一张图): layers, styles, filters, view and "as of", readable by the roles and
+# departments it is shared with.
+saved_map = sa.Table(
+    "saved_map", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("owner", sa.Text, nullable=False),
+    sa.Column("owner_role", sa.Text, nullable=False),
+    sa.Column("owner_department", sa.Text),
+    sa.Column("definition", JSONB, nullable=False),
+    sa.Column("shared_roles", JSONB, nullable=False, server_default="[]"),
+    sa.Column("shared_departments", JSONB, nullable=False, server_default="[]"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+)
+
+TASK_KINDS = ("case", "check", "warning")
+TASK_STATUSES = ("assigned", "done")
+
+# A task a community or street gives one of its grid workers: a case, a door-to-door check or a warning.
+grid_task = sa.Table(
+    "grid_task", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("grid_code", sa.Text, sa.ForeignKey("admin_area.code"), nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),  # a case id, a building code or a warning's event id
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("status", sa.Text, nullable=False, server_default="assigned"),
+    sa.Column("assigned_by", sa.Text, nullable=False),
+    sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("done_by", sa.Text),
+    sa.Column("done_at", sa.DateTime(timezone=True)),
+    sa.Column("done_note", sa.Text),
+    _in("kind", TASK_KINDS),
+    _in("status", TASK_STATUSES),
 )

@@ -15,13 +15,18 @@ keys_app = typer.Typer(help="API keys: each maps to a role, a department and a g
 @keys_app.command("create")
 def create(
     label: str = typer.Option(..., help="Who or what the key is for."),
-    role: str = typer.Option(..., help="admin, planner, department_editor, grid_worker or public."),
+    role: str = typer.Option(
+        ..., help="admin, planner, department_editor, grid_worker, community_operator, street_operator or public."
+    ),
     department: str | None = typer.Option(None, help="The department (required for department_editor)."),
     grid: str | None = typer.Option(None, help="The grid code (required for grid_worker)."),
+    area: str | None = typer.Option(
+        None, help="The community code (community_operator) or street code (street_operator)."
+    ),
 ) -> None:
     """Create a key; it is printed once and only its hash is stored."""
     with get_engine().begin() as conn:
-        created = create_key(conn, label, role, department, grid)
+        created = create_key(conn, label, role, department, grid, area)
     typer.echo(f"key {created.id} ({role}): {created.key}")
 
 
@@ -31,8 +36,8 @@ def list_keys() -> None:
     with get_engine().connect() as conn:
         rows = conn.execute(
             sa.text(
-                "SELECT id, label, role, department, grid_code, created_at, revoked_at "
-                "FROM onemap.api_key ORDER BY id"
+                "SELECT id, label, role, department, coalesce(grid_code, area_code) AS grid_code, created_at, "
+                "revoked_at FROM onemap.api_key ORDER BY id"
             )
         ).all()
     for row in rows:

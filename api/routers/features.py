@@ -263,7 +263,7 @@ async def item(
 
 async def explain_absence(conn: AsyncConnection[Any], layer: Layer, who: Principal, feature_id: str) -> None:
     """A grid worker asking for a feature of another grid is told so (403), not that it does not exist."""
-    if who.role != "grid_worker" or not layer.grid_column:
+    if not who.scoped or not layer.grid_column:
         return
     from layers.access import ADMIN
 
@@ -271,5 +271,5 @@ async def explain_absence(conn: AsyncConnection[Any], layer: Layer, who: Princip
     row = await fetch_one(conn, feature_query(everyone, feature_id, []), everyone.params.values)
     if row is not None:
         raise Forbidden(
-            f"feature {feature_id!r} lies outside grid {who.grid_code}, the only grid your key covers"
+            f"feature {feature_id!r} lies outside {who.visibility_class}, the only area your key covers"
         )

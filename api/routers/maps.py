@@ -23,7 +23,7 @@ from api.db import Db, connection
 from api.deps import get_principal
 from api.errors import Unauthorized, status_for
 from api.execute import fetch_one
-from layers.access import Principal, scope_grid
+from layers.access import Principal
 from layers.catalog import layer_from_mapping, readable_layer, readable_layers
 from layers.viewer import Endpoints, Focus, ViewerContext, build_map, get_viewer_settings, render_page
 from layers.viewer.data import bounds_of, heat_points, heat_query, padded, sql
@@ -177,8 +177,8 @@ async def building_page(request: Request, code: str, conn: Conn, who: Who) -> HT
     if row is None:
         raise PageError(404, f"没有编码为 {code} 的建筑 There is no building with code {code}.")
     if not who.covers_grid(row["grid_code"]):  # the same scope as the building's file and the layer's rows
-        raise PageError(403, f"这栋建筑不在你的网格 {who.grid_code} "
-                             f"This building is outside your grid {who.grid_code}.")
+        raise PageError(403, f"这栋建筑不在你的范围 {who.scope_code} "
+                             f"This building is outside your area {who.visibility_class}.")
     bounds = padded(bounds_of(row) or (row["lon"], row["lat"], row["lon"], row["lat"]), 0.0015)
     panel = (f"<h3>{html.escape(row['name'] or row['address'])}</h3><div>{html.escape(row['code'])}</div>"
              f"<div>{html.escape(row['address'])}</div>")
@@ -187,8 +187,8 @@ async def building_page(request: Request, code: str, conn: Conn, who: Who) -> HT
 
 
 def may_see_grid(who: Principal, code: str, ctx: ViewerContext) -> bool:
-    if who.role == "grid_worker":
-        return who.grid_code == code
+    if who.scoped:
+        return who.covers_grid(code)
     readable = {layer.id for layer in ctx.layers}
     return who.is_internal and bool(readable & {"events", "verification_issues"})
 
@@ -241,7 +241,9 @@ async def heat(
         raise Forbidden("heatmaps need an internal role")
     if kind == "events" and not any(layer.id == "events" for layer in await readable_layers(conn, who)):
         raise Forbidden("your key may not read the events layer")
-    grid = scope_grid(who, grid)
-    query, params = heat_query(kind, datetime, grid, get_viewer_settings())
+    if grid is not None and not who.covers_grid(grid):
+        raise Forbidden(f"your key covers {who.visibility_class} only")
+    grids = [grid] if grid is not None else (list(who.grids) if who.scoped else None)
+    query, params = heat_query(kind, datetime, grids, get_viewer_settings())
     cursor = await conn.execute(query, params)
     return JSONResponse({"kind": kind, "points": heat_points(await cursor.fetchall())})

@@ -62,9 +62,10 @@ class Selection:
 
 
 def row_filter(layer: Layer, who: Principal, params: Params) -> sql.Composable | None:
-    """Grid workers see only their own grid's rows of layers that record a grid."""
-    if who.role == "grid_worker" and layer.grid_column:
-        return sql.SQL("{} = {}").format(quote(layer.grid_column), params.add(who.grid_code, "text"))
+    """Scoped roles (grid workers, community and street operators) see only their grids' rows of layers that
+    record a grid."""
+    if who.scoped and layer.grid_column:
+        return sql.SQL("{} = ANY({})").format(quote(layer.grid_column), params.add(list(who.grids), "text[]"))
     return None
 
 

@@ -1,7 +1,7 @@
 -- One person, one file: the person as of %(as_of)s (NULL = now), found by ID number or internal id, with every
 -- residence (period, house unit, building, and whether it holds at the instant), the verification issues
 -- about them, which departments reported them, and a timeline. Personal fields are masked unless
--- %(unmasked)s. %(grid)s, when set, is the caller's grid: in_grid says whether the person lives there then.
+-- %(unmasked)s. %(grids)s, when set, are the caller's grids: in_grid says whether the person lives there then.
 WITH params AS (
     SELECT coalesce(%(as_of)s::timestamptz, now()) AS at,
            (coalesce(%(as_of)s::timestamptz, now()) AT TIME ZONE 'Asia/Shanghai')::date AS day,
@@ -54,7 +54,7 @@ timeline AS (
     FROM homes AS h, params WHERE h.valid_to IS NOT NULL AND h.valid_to <= params.day
 )
 SELECT p.id AS person_id,
-       EXISTS (SELECT 1 FROM homes AS h WHERE h.current AND h.grid_code = %(grid)s) AS in_grid,
+       EXISTS (SELECT 1 FROM homes AS h WHERE h.current AND h.grid_code = ANY(%(grids)s::text[])) AS in_grid,
        json_build_object(
     'id', CASE WHEN params.unmasked THEN p.id_number ELSE p.id::text END,
     'id_number', CASE WHEN params.unmasked THEN p.id_number::text ELSE onemap.mask_id_number(p.id_number::text) END,

@@ -14,6 +14,7 @@ import hashlib
 from typing import Any
 
 from layers.access import PUBLIC, Principal
+from layers.sql import read_sql
 from layers.viewer.assets import STATIC_DIR
 from layers.viewer.build import Endpoints, Focus, OneMap, ViewerContext, build_map, render_page
 from layers.viewer.settings import ViewerSettings, get_viewer_settings
@@ -26,12 +27,12 @@ def _principal(conn: Any, api_key: str | None) -> Principal:
     if not api_key:
         return PUBLIC
     row = conn.exec_driver_sql(
-        "SELECT role, department, grid_code, revoked_at FROM onemap.api_key WHERE key_hash = %(h)s",
-        {"h": hashlib.sha256(api_key.encode()).hexdigest()},
+        read_sql("key_lookup.sql"), {"hash": hashlib.sha256(api_key.encode()).hexdigest()}
     ).mappings().first()
     if row is None or row["revoked_at"] is not None:
         raise PermissionError("unknown or revoked API key")
-    return Principal(row["role"], row["department"], row["grid_code"], actor="notebook")
+    return Principal(row["role"], row["department"], row["grid_code"], actor="notebook",
+                     area_code=row["area_code"], grids=tuple(row["grids"] or ()))
 
 
 def one_map(database_url: str | None = None, *, server: str = "http://127.0.0.1:8000",

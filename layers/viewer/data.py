@@ -35,14 +35,15 @@ def _within_years(when: dt.datetime, text: str) -> dt.datetime:
 
 
 def heat_query(
-    kind: str, datetime: str | None, grid: str | None, settings: ViewerSettings
+    kind: str, datetime: str | None, grids: list[str] | None, settings: ViewerSettings
 ) -> tuple[str, dict[str, Any]]:
-    """The SQL and parameters of a heatmap: ``kind`` population (as of an instant) or events (in a period).
+    """The SQL and parameters of a heatmap: ``kind`` population (as of an instant) or events (in a period),
+    over the grids ``grids`` (None: the whole district).
 
     Times are read by ``layers.query.temporal`` like every other page's (naive = Beijing time).
     """
     now = dt.datetime.now(dt.UTC)
-    params: dict[str, Any] = {"cell": settings.heat_cell_degrees, "grid": grid}
+    params: dict[str, Any] = {"cell": settings.heat_cell_degrees, "grids": grids}
     when = parse_datetime(datetime) if datetime else TimeInterval(None, None)
     end = _within_years(when.end, datetime or "") if when.end else now
     if kind == "population":

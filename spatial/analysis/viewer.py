@@ -46,6 +46,9 @@ def require_internal(viewer: Viewer, what: str) -> None:
 
 def scope_params(viewer: Viewer) -> dict[str, Any]:
     """Bound parameters every analysis query takes: the grid row filter and whether to unmask."""
+    if viewer.role in ("community_operator", "street_operator"):
+        # analyses narrow to one grid only; an operator's several grids would see the district
+        raise Forbidden(f"analyses are not open to the {viewer.role} role: its figures are at /kpis")
     grid = viewer.grid_code if viewer.role == "grid_worker" else None
     if viewer.role == "grid_worker" and not grid:
         raise Forbidden("a grid worker's key must name a grid")

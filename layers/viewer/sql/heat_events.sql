@@ -4,6 +4,6 @@ FROM (
     SELECT ST_SnapToGrid(geom, %(cell)s) AS cell, sum(severity) AS n
     FROM onemap.event
     WHERE occurred_at >= %(start)s AND occurred_at <= %(end)s
-      AND (%(grid)s::text IS NULL OR grid_code = %(grid)s::text)
+      AND (%(grids)s::text[] IS NULL OR grid_code = ANY(%(grids)s::text[]))
     GROUP BY 1
 ) AS cells

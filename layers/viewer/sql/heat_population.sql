@@ -5,6 +5,6 @@ FROM (
     FROM onemap.residence r
     JOIN onemap.building b ON b.id = r.building_id
     WHERE r.valid_from <= %(at)s::date AND (r.valid_to IS NULL OR r.valid_to > %(at)s::date)
-      AND (%(grid)s::text IS NULL OR b.grid_code = %(grid)s::text)
+      AND (%(grids)s::text[] IS NULL OR b.grid_code = ANY(%(grids)s::text[]))
     GROUP BY 1
 ) AS cells

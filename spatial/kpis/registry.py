@@ -1,0 +1,237 @@
+"""The figures the wall and the workspaces show: one entry per figure, each one SQL file.
+
+Adding a figure (cases, data freshness, ...) is one ``register(Figure(...))`` and one ``.sql`` file in ``sql/``
+that takes the scope's grids and the instants (see ``population.sql`` for the contract) and returns
+``(at, area_code, key, value)``. Figures are sums over areas; a ratio is registered as its parts plus a
+``derive`` that computes it from the summed parts, so that it is right for any scope.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+from spatial.errors import NotFound
+
+Values = dict[str, float]
+
+
+@dataclass(frozen=True)
+class Figure:
+    name: str
+    sql_file: str
+    title: str  # Chinese label on the screens
+    title_en: str
+    unit: str = ""
+    # Layers whose rows the figure counts: a caller who may not read one of them does not get the figure.
+    requires: tuple[str, ...] = ()
+    # "state" figures are as of the instant; "flow" figures count what happened in the step before it.
+    kind: str = "state"
+    keys: tuple[str, ...] = ()  # the keys always present (0 when nothing is counted)
+    labels: Mapping[str, str] = field(default_factory=dict)  # key -> Chinese label
+    derive: Callable[[Values], Values] | None = None
+
+
+FIGURES: dict[str, Figure] = {}
+
+
+def register(figure: Figure) -> Figure:
+    if figure.name in FIGURES:
+        raise ValueError(f"figure {figure.name!r} is registered twice")
+    FIGURES[figure.name] = figure
+    return figure
+
+
+def figure(name: str) -> Figure:
+    try:
+        return FIGURES[name]
+    except KeyError:
+        raise NotFound(
+            f"no figure {name!r}: GET /kpis lists the figures ({', '.join(sorted(FIGURES))})"
+        ) from None
+
+
+USE_LABELS = {
+    "residential": "住宅",
+    "urban_village": "城中村",
+    "commercial": "商业",
+    "industrial": "工业",
+    "office": "办公",
+    "public": "公共",
+    "mixed": "混合",
+}
+DEPARTMENT_LABELS = {
+    "grid": "网格",
+    "police": "公安",
+    "market": "市监",
+    "social_security": "社保",
+    "housing": "住建",
+    "emergency": "应急",
+    "urban_management": "城管",
+    "water": "水务",
+    "education": "教育",
+    "health": "卫健",
+    "industry": "工信",
+    "none": "未定",
+}
+
+register(
+    Figure(
+        "population",
+        "population.sql",
+        "人口",
+        "Population",
+        "人",
+        requires=("buildings",),
+        keys=("registered", "actual"),
+        labels={"registered": "户籍人口", "actual": "实有人口"},
+    )
+)
+register(
+    Figure(
+        "files",
+        "files.sql",
+        "一楼一档 · 一企一档",
+        "Building and enterprise files",
+        "档",
+        requires=("buildings", "enterprises"),
+        keys=("building", "enterprise", "house_unit"),
+        labels={"building": "楼栋", "enterprise": "企业", "house_unit": "房屋"},
+    )
+)
+register(
+    Figure(
+        "enterprises_by_status",
+        "enterprises_by_status.sql",
+        "企业状态",
+        "Enterprises by status",
+        "家",
+        requires=("enterprises",),
+        keys=("active", "suspended", "deregistered"),
+        labels={"active": "在营", "suspended": "停业", "deregistered": "注销"},
+    )
+)
+register(
+    Figure(
+        "buildings_by_use",
+        "buildings_by_use.sql",
+        "楼栋用途",
+        "Buildings by use",
+        "栋",
+        requires=("buildings",),
+        keys=tuple(USE_LABELS),
+        labels=USE_LABELS,
+    )
+)
+register(
+    Figure(
+        "warnings_by_rule",
+        "warnings_by_rule.sql",
+        "待处置预警",
+        "Open warnings by rule",
+        "条",
+        requires=("events",),
+        labels={
+            "overcrowded_unit": "群租",
+            "commercial_vacancy": "商业空置",
+            "residents_without_units": "人房不符",
+            "enterprise_in_residential_unit": "住改商",
+        },
+    )
+)
+register(
+    Figure(
+        "warnings_raised",
+        "warnings_raised.sql",
+        "新增预警",
+        "Warnings raised",
+        "条",
+        requires=("events",),
+        kind="flow",
+    )
+)
+register(
+    Figure(
+        "events_by_kind",
+        "events_by_kind.sql",
+        "网格事件",
+        "Grid events by kind",
+        "件",
+        requires=("events",),
+        kind="flow",
+    )
+)
+register(
+    Figure(
+        "verification_backlog",
+        "verification_backlog.sql",
+        "待核验",
+        "Verification backlog by department",
+        "条",
+        requires=("verification_issues",),
+        labels=DEPARTMENT_LABELS,
+    )
+)
+register(
+    Figure(
+        "declarations_pending",
+        "declarations_pending.sql",
+        "待落地申报",
+        "Pending declarations",
+        "条",
+        requires=("buildings", "enterprises"),
+        keys=("person", "business"),
+        labels={"person": "人员申报", "business": "经营申报"},
+    )
+)
+register(
+    Figure(
+        "economic_potential",
+        "economic_potential.sql",
+        "经济挖潜",
+        "Economic potential",
+        "㎡",
+        requires=("economic_potential",),
+        keys=("potential_m2", "business_m2", "buildings"),
+        labels={"potential_m2": "潜力面积", "business_m2": "经营面积", "buildings": "潜力楼栋"},
+    )
+)
+
+
+def _occupancy(values: Values) -> Values:
+    units = values.get("units", 0.0)
+    return {**values, "occupancy_rate": round(values.get("occupied", 0.0) / units, 4) if units else 0.0}
+
+
+register(
+    Figure(
+        "housing",
+        "housing.sql",
+        "房屋",
+        "House units",
+        "套",
+        requires=("buildings",),
+        keys=("units", "residential", "occupied", "vacant"),
+        labels={
+            "units": "房屋",
+            "residential": "住宅",
+            "occupied": "有人居住",
+            "vacant": "空置",
+            "occupancy_rate": "入住率",
+        },
+        derive=_occupancy,
+    )
+)
+register(
+    Figure(
+        "grid_tasks",
+        "grid_tasks.sql",
+        "网格任务",
+        "Grid workers' tasks",
+        "项",
+        requires=("events",),
+        kind="flow",
+        keys=("assigned", "done"),
+        labels={"assigned": "待办", "done": "完成"},
+    )
+)

@@ -1,0 +1,266 @@
+"""/kpis and /kpis/{name}/series: figures computed in SQL for a scope and an instant, per child area, as time
+series; scoped roles see their own area only; the population pre-aggregate agrees with the live count and stays
+right after a change."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import create_key
+from api.main import create_app
+from spatial.database import engine_for, libpq_url
+from spatial.kpis import FIGURES, refresh_population
+
+TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
+
+
+@pytest.fixture(scope="module")
+def areas(database_url: str) -> dict[str, str]:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        streets = [
+            r[0]
+            for r in conn.execute(
+                "SELECT code FROM onemap.admin_area WHERE level = 'street' ORDER BY code"
+            ).fetchall()
+        ]
+        communities = [
+            r[0]
+            for r in conn.execute(
+                "SELECT code FROM onemap.admin_area WHERE level = 'community' AND parent_code = %s ORDER BY code",
+                (streets[0],),
+            ).fetchall()
+        ]
+        other = conn.execute(
+            "SELECT code FROM onemap.admin_area WHERE level = 'community' AND parent_code = %s ORDER BY code",
+            (streets[1],),
+        ).fetchone()
+        top = conn.execute("SELECT code FROM onemap.admin_area WHERE level = 'district'").fetchone()
+        grid = conn.execute(
+            "SELECT code FROM onemap.admin_area WHERE parent_code = %s ORDER BY code LIMIT 1",
+            (communities[0],),
+        ).fetchone()
+    assert other is not None and grid is not None and top is not None
+    return {
+        "district": top[0],
+        "street": streets[0],
+        "community": communities[0],
+        "other_community": other[0],
+        "grid": grid[0],
+    }
+
+
+@pytest.fixture(scope="module")
+def keys(platform_env: str, areas: dict[str, str]) -> dict[str, str]:
+    with engine_for(platform_env).begin() as conn:
+        return {
+            "admin": create_key(conn, "kpi admin", "admin").key,
+            "planner": create_key(conn, "kpi planner", "planner").key,
+            "community": create_key(
+                conn, "kpi community", "community_operator", area_code=areas["community"]
+            ).key,
+            "street": create_key(conn, "kpi street", "street_operator", area_code=areas["street"]).key,
+            "grid": create_key(conn, "kpi grid", "grid_worker", grid_code=areas["grid"]).key,
+            "water": create_key(conn, "kpi water", "department_editor", department="water").key,
+        }
+
+
+@pytest.fixture(scope="module")
+def client(platform_env: str) -> Iterator[TestClient]:
+    with TestClient(create_app()) as test_client:
+        yield test_client
+
+
+def get(client: TestClient, key: str | None, path: str, **params: Any) -> Any:
+    response = client.get(path, params=params, headers={"X-API-Key": key} if key else {})
+    return response
+
+
+def live_population(db: psycopg.Connection, day: dt.date, where: str = "TRUE", *args: Any) -> int:
+    row = db.execute(
+        "SELECT count(*) FROM onemap.residence r JOIN onemap.building b ON b.id = r.building_id "
+        f"WHERE r.valid_from <= %s AND (r.valid_to IS NULL OR r.valid_to > %s) AND {where}",
+        (day, day, *args),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_district_figures_match_sql(client: TestClient, keys: dict[str, str], db: psycopg.Connection) -> None:
+    body = get(client, keys["admin"], "/kpis", as_of=TODAY.isoformat()).json()
+    assert body["scope"]["level"] == "district" and body["scope"]["child_level"] == "street"
+    assert set(body["figures"]) == set(FIGURES) and body["withheld"] == []
+    population = body["figures"]["population"]
+    assert population["total"]["actual"] == live_population(db, TODAY)
+    assert 0 < population["total"]["registered"] < population["total"]["actual"]
+    streets = {
+        r[0] for r in db.execute("SELECT code FROM onemap.admin_area WHERE level = 'street'").fetchall()
+    }
+    assert set(population["by_area"]) == streets
+    assert sum(a["actual"] for a in population["by_area"].values()) == population["total"]["actual"]
+    buildings = db.execute("SELECT count(*) FROM onemap.building").fetchone()
+    assert buildings is not None
+    assert body["figures"]["files"]["total"]["building"] == buildings[0]
+    assert sum(body["figures"]["buildings_by_use"]["total"].values()) == buildings[0]
+    housing = body["figures"]["housing"]["total"]
+    assert 0 < housing["occupancy_rate"] <= 1 and housing["occupied"] + housing["vacant"] <= housing["units"]
+
+
+def test_drill_down_changes_figures(
+    client: TestClient, keys: dict[str, str], areas: dict[str, str], db: psycopg.Connection
+) -> None:
+    district = get(client, keys["planner"], "/kpis", names="population,files").json()
+    street = get(client, keys["planner"], "/kpis", code=areas["street"], names="population,files").json()
+    assert street["scope"]["level"] == "street" and street["scope"]["child_level"] == "community"
+    assert street["figures"]["population"]["total"]["actual"] == live_population(
+        db, TODAY, "b.street_code = %s", areas["street"]
+    )
+    assert street["figures"]["population"]["total"] != district["figures"]["population"]["total"]
+    assert street["scope"]["parent"]["code"] == district["scope"]["code"]
+    assert get(client, keys["planner"], "/kpis", code=areas["street"], level="grid").status_code == 400
+
+
+def test_community_operator_sees_only_its_community(
+    client: TestClient, keys: dict[str, str], areas: dict[str, str], db: psycopg.Connection
+) -> None:
+    own = get(client, keys["community"], "/kpis").json()
+    assert own["scope"]["code"] == areas["community"]
+    grids = {
+        r[0]
+        for r in db.execute(
+            "SELECT code FROM onemap.admin_area WHERE parent_code = %s", (areas["community"],)
+        ).fetchall()
+    }
+    assert set(own["figures"]["population"]["by_area"]) == grids
+    assert own["figures"]["population"]["total"]["actual"] == live_population(
+        db, TODAY, "b.community_code = %s", areas["community"]
+    )
+    for code in (areas["other_community"], areas["district"]):
+        response = get(client, keys["community"], "/kpis", code=code)
+        assert response.status_code == 403, response.text
+        assert (
+            get(
+                client, keys["community"], "/kpis/population/series", code=code, **{"from": "2025-01-01"}
+            ).status_code
+            == 403
+        )
+    # a grid of its own community is fine; the street operator sees its street and its communities
+    assert get(client, keys["community"], "/kpis", code=areas["grid"]).status_code == 200
+    assert get(client, keys["street"], "/kpis", code=areas["community"]).status_code == 200
+    assert get(client, keys["street"], "/kpis").json()["scope"]["code"] == areas["street"]
+    assert get(client, keys["street"], "/kpis", code=areas["other_community"]).status_code == 403
+    assert get(client, keys["grid"], "/kpis").json()["scope"]["code"] == areas["grid"]
+
+
+def test_figures_follow_layer_rights(client: TestClient, keys: dict[str, str]) -> None:
+    assert get(client, None, "/kpis").status_code == 403  # the public role has no figures
+    water = get(client, keys["water"], "/kpis").json()
+    assert "warnings_by_rule" in water["withheld"] and "warnings_by_rule" not in water["figures"]
+    assert (
+        get(client, keys["water"], "/kpis/warnings_by_rule/series", **{"from": "2025-01-01"}).status_code
+        == 403
+    )
+    assert get(client, keys["admin"], "/kpis/nonsense/series", **{"from": "2025-01-01"}).status_code == 404
+    assert get(client, keys["admin"], "/kpis", as_of="yesterday").status_code == 400
+
+
+def test_series_by_day_week_month(client: TestClient, keys: dict[str, str], db: psycopg.Connection) -> None:
+    start = TODAY - dt.timedelta(days=9)
+    days = get(client, keys["admin"], "/kpis/population/series", **{"from": start.isoformat()}).json()
+    assert len(days["points"]) == 10
+    assert days["points"][-1]["values"]["actual"] == live_population(db, TODAY)
+    assert days["points"][0]["values"]["actual"] == live_population(db, start)
+    weeks = get(
+        client,
+        keys["admin"],
+        "/kpis/events_by_kind/series",
+        step="week",
+        **{"from": "2024-01-01", "to": "2024-12-31"},
+    ).json()
+    months = get(
+        client,
+        keys["admin"],
+        "/kpis/events_by_kind/series",
+        step="month",
+        **{"from": "2024-01-01", "to": "2024-12-31"},
+    ).json()
+    assert len(months["points"]) == 12 and len(weeks["points"]) == 53
+    year = db.execute(
+        "SELECT count(*) FROM onemap.event WHERE occurred_at >= '2024-01-01 00:00+08' "
+        "AND occurred_at < '2025-01-01 00:00+08'"
+    ).fetchone()
+    assert year is not None
+    for points in (weeks["points"], months["points"]):  # buckets neither overlap nor leave gaps
+        assert sum(sum(p["values"].values()) for p in points) == year[0]
+    bad = get(client, keys["admin"], "/kpis/population/series", step="day", **{"from": "1990-01-01"})
+    assert bad.status_code == 400 and "at most" in bad.json()["detail"]
+
+
+def test_population_aggregate_is_exact_and_stays_right(
+    client: TestClient, keys: dict[str, str], database_url: str, db: psycopg.Connection
+) -> None:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        done = refresh_population(conn, TODAY - dt.timedelta(days=30))
+    assert done.rows > 0
+    state = db.execute(
+        "SELECT first_day, last_day, dirty_since FROM onemap.kpi_aggregate WHERE name = 'population'"
+    ).fetchone()
+    assert state is not None and state[2] is None and state[1] >= TODAY
+    for day in (TODAY, TODAY - dt.timedelta(days=30)):
+        stored = db.execute(
+            "SELECT sum(actual) FROM onemap.kpi_population_daily WHERE day = %s", (day,)
+        ).fetchone()
+        assert stored is not None and stored[0] == live_population(db, day)
+    before = get(client, keys["admin"], "/kpis", names="population").json()["figures"]["population"]["total"]
+    # a move-in five days ago: the aggregate is stale from then on, and the figure counts it anyway
+    row = db.execute("SELECT u.id, u.building_id FROM onemap.house_unit u ORDER BY u.id LIMIT 1").fetchone()
+    assert row is not None
+    db.execute(
+        "INSERT INTO onemap.residence (person_id, house_unit_id, building_id, relation, valid_from) "
+        "SELECT max(id), %s, %s, 'tenant', %s FROM onemap.person",
+        (row[0], row[1], TODAY - dt.timedelta(days=5)),
+    )
+    stale = db.execute("SELECT dirty_since FROM onemap.kpi_aggregate WHERE name = 'population'").fetchone()
+    assert stale is not None and stale[0] == TODAY - dt.timedelta(days=5)
+    after = get(client, keys["admin"], "/kpis", names="population").json()["figures"]["population"]["total"]
+    assert after["actual"] == before["actual"] + 1
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        again = refresh_population(conn)
+    assert again.first_day == TODAY - dt.timedelta(days=5)
+    series = get(
+        client,
+        keys["admin"],
+        "/kpis/population/series",
+        **{"from": (TODAY - dt.timedelta(days=6)).isoformat()},
+    ).json()["points"]
+    assert [p["values"]["actual"] for p in series] == [
+        live_population(db, TODAY - dt.timedelta(days=6 - i)) for i in range(7)
+    ]
+
+
+def test_cli_operator_keys_and_refresh(database_url: str, areas: dict[str, str]) -> None:
+    from tests.test_cli import onemap
+
+    made = onemap(
+        "keys",
+        "create",
+        "--label",
+        "cli community",
+        "--role",
+        "community_operator",
+        "--area",
+        areas["community"],
+        url=database_url,
+    )
+    assert made.returncode == 0 and "community_operator" in made.stdout, made.stderr
+    missing = onemap("keys", "create", "--label", "x", "--role", "street_operator", url=database_url)
+    assert missing.returncode != 0 and "--area" in missing.stderr
+    listed = onemap("keys", "list", url=database_url)
+    assert areas["community"] in listed.stdout
+    refreshed = onemap("kpis", "refresh", url=database_url)
+    assert refreshed.returncode == 0 and "grid-days recounted" in refreshed.stdout, refreshed.stderr
