@@ -20,6 +20,7 @@ from api.routers import (
     maps,
     ogc_common,
     potential,
+    sources,
     styles,
     tiles,
     verification,
@@ -60,7 +61,7 @@ def create_app() -> FastAPI:
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
-                   department_layers, warnings, verification, potential, analysis):
+                   department_layers, warnings, verification, potential, analysis, sources):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app

@@ -162,6 +162,9 @@ source_record = sa.Table(
     sa.Column("entity_key", sa.Text, nullable=False),
     sa.Column("payload", JSONB, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # The delivery (file, push batch or pull) the record came in; NULL for records written before 0007.
+    # No foreign key: 0001 builds this table from the current metadata, before source_delivery exists.
+    sa.Column("delivery_id", sa.BigInteger, index=True),
     sa.Index("source_record_entity", "entity_kind", "entity_key"),
     _in("department", DEPARTMENTS),
     sa.CheckConstraint("entity_kind IN ('person', 'enterprise', 'building', 'residence')", name="kind_allowed"),
@@ -365,4 +368,106 @@ warning = sa.Table(
     sa.Column("handled_by", sa.Text),
     sa.Column("note", sa.Text),
     sa.UniqueConstraint("rule", "subject_key", name="warning_subject"),
+)
+
+
+# --- The source catalogue and deliveries (migration 0007) ----------------------------------------------------
+# The "three lists" (三张清单) of each department: functions, matters and systems, and per system its data
+# items. A data item says which entity kind and attributes the department sends, for which it is the authority
+# and which it verifies, how often, in which format, and optionally where to pull it from.
+
+ENTITY_KINDS = ("person", "enterprise", "building", "residence")
+CHANNELS = ("file", "push", "pull")
+
+source_function = sa.Table(
+    "source_function", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("basis", sa.Text, nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.UniqueConstraint("department", "name", name="source_function_name"),
+    _in("department", DEPARTMENTS),
+)
+
+source_matter = sa.Table(
+    "source_matter", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("function_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("kind", sa.Text, nullable=False, server_default=""),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.UniqueConstraint("department", "name", name="source_matter_name"),
+    _in("department", DEPARTMENTS),
+)
+
+source_system = sa.Table(
+    "source_system", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("contact", sa.Text, nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.UniqueConstraint("department", "name", name="source_system_name"),
+    _in("department", DEPARTMENTS),
+)
+
+source_item = sa.Table(
+    "source_item", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("system_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("entity_kind", sa.Text, nullable=False),
+    sa.Column("authoritative_for", sa.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("verifies", sa.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("frequency", sa.Text, nullable=False, server_default="daily"),
+    sa.Column("format", sa.Text, nullable=False, server_default=""),
+    sa.Column("contact", sa.Text, nullable=False, server_default=""),
+    # Where to pull from: {"kind": "postgresql", "dsn_env": ..., "query": ..., "mark": ...} or
+    # {"kind": "ogcapi", "url": ..., "collection": ..., "mark": ...}; secrets are named, never stored here.
+    sa.Column("pull", JSONB),
+    sa.Column("pull_mark", sa.Text),  # the high-water mark reached by the last successful pull
+    sa.Column("pull_state", JSONB, nullable=False, server_default="{}"),  # last attempt, error, next try
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.UniqueConstraint("department", "entity_kind", "name", name="source_item_name"),
+    _in("department", DEPARTMENTS),
+    _in("entity_kind", ENTITY_KINDS),
+)
+
+source_delivery = sa.Table(
+    "source_delivery", metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("item_id", sa.BigInteger, sa.ForeignKey("source_item.id", ondelete="SET NULL"), index=True),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text),
+    sa.Column("content_hash", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.Text),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("report", JSONB, nullable=False, server_default="{}"),
+    _in("channel", CHANNELS),
+    # A re-sent file (same bytes) is the same delivery; a push re-sent with its Idempotency-Key likewise.
+    sa.Index("source_delivery_file", "department", "content_hash", unique=True,
+             postgresql_where=sa.text("channel = 'file'")),
+    sa.Index("source_delivery_key", "department", "idempotency_key", unique=True,
+             postgresql_where=sa.text("idempotency_key IS NOT NULL")),
+)
+
+# The rows of a delivery that were not accepted, with the reason (the delivery's report, downloadable as CSV).
+source_rejection = sa.Table(
+    "source_rejection", metadata,
+    sa.Column("delivery_id", sa.BigInteger, sa.ForeignKey("source_delivery.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("row_no", sa.Integer, primary_key=True),
+    sa.Column("entity_key", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
 )

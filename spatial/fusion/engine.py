@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from spatial.errors import InvalidInput
+from spatial.fusion.authority import check_authorities
 from spatial.fusion.rules import RuleSet, apply_overrides, load_rule_file
 from spatial.fusion.statements import run_file
 
@@ -94,6 +95,7 @@ def run_fusion(
         ruleset = current_rules(conn, rules)
         if not ruleset.rules:
             raise InvalidInput("no valid fusion rule: " + "; ".join(str(e) for e in ruleset.errors))
+        check_authorities(conn, ruleset)
         run_id = _start_run(conn)
         report = FusionReport(run_id, rule_errors=[str(e) for e in ruleset.errors])
         _load_rules(conn, ruleset)

@@ -57,6 +57,10 @@ class IngestOptions:
     address: str | None = None
     split_mixed: bool = False
     allow_outside_china: bool = False
+    # For department deliveries (spatial.sources): see sources.TableOptions.
+    location_optional: bool = False
+    as_text: bool = False
+    header_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -97,8 +101,16 @@ class IngestReport:
         return sum(t.rows for t in self.tables)
 
 
-def _open_source(dataset: Dataset, options: IngestOptions, settings: IngestSettings) -> sources.Source:
-    table_options = sources.TableOptions(options.x, options.y, options.address)
+def open_source(dataset: Dataset, options: IngestOptions, settings: IngestSettings) -> sources.Source:
+    """The chunked reader of an unpacked upload (see ``spatial.ingest.archive.open_upload``)."""
+    table_options = sources.TableOptions(
+        options.x,
+        options.y,
+        options.address,
+        options.location_optional,
+        options.as_text,
+        options.header_names,
+    )
     if dataset.kind == "CSV":
         return sources.open_csv(dataset, options.encoding, table_options, settings.chunk_rows)
     if dataset.kind == "XLSX":
@@ -421,7 +433,7 @@ def ingest(
     conn.execute("SET LOCAL TIME ZONE 'Asia/Shanghai'")
     with tempfile.TemporaryDirectory(prefix="onemap-upload-") as workdir:
         dataset = open_upload(upload, filename, Path(workdir), settings, options.layer)
-        source = _open_source(dataset, options, settings)
+        source = open_source(dataset, options, settings)
         report = IngestReport(dataset.kind, source.layer, "", source.encoding, [])
         state = _State(report)
         try:
