@@ -41,3 +41,24 @@ def catalogue_workbook(path: Path, systems_rows: list[list[str | None]] | None =
     systems.merge_cells("C3:C4")
     book.save(path)
     return path
+
+
+def real_data(*parts: str) -> Path:
+    """A file of the real third-party data set in shared/data/real beside the checkout (or where
+    ONEMAP_TEST_REAL_DATA points); the test that needs it is skipped, saying why, when it is missing."""
+    import os
+
+    import pytest
+
+    base = Path(
+        os.environ.get("ONEMAP_TEST_REAL_DATA") or Path(__file__).parents[2] / "shared" / "data" / "real"
+    )
+    path = base.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real third-party data not found at {path}")
+    return path
+
+
+def police_csv(rows: list[list[str]], encoding: str = "gbk") -> bytes:
+    header = "公民身份号码,姓名,性别,出生日期,楼栋编码,房号,备注\n"
+    return (header + "".join(",".join(r) + "\n" for r in rows)).encode(encoding)
