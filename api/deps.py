@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query
 
 from api.auth import KEY_LOOKUP, hash_key, principal_from_row
 from api.catalog import readable_layer
-from api.db import get_pool
+from api.db import RequestConnection, request_connection
 from api.errors import Forbidden
 from api.execute import fetch_one
 from layers.access import PUBLIC, Principal
 
 
 async def get_principal(
-    request: Request,
+    db: RequestConnection = Depends(request_connection),
     x_api_key: str | None = Header(default=None, description="API key (or the api_key query parameter)."),
     api_key: str | None = Query(default=None, description="API key, for clients that cannot set headers."),
 ) -> Principal:
     key = x_api_key or api_key
     if not key:
         return PUBLIC
-    async with get_pool(request).connection() as conn:
-        row = await fetch_one(conn, KEY_LOOKUP, {"hash": hash_key(key)})
+    # The request's own connection: the route reuses it, so a request never waits for a second one.
+    row = await fetch_one(await db.get(), KEY_LOOKUP, {"hash": hash_key(key)})
     return principal_from_row(row)
 
 
@@ -32,9 +32,10 @@ def require_layer_reader(layer_id: str, *roles: str) -> Callable[..., Awaitable[
     verification issues their layer): the caller needs one of `roles` and read access to that layer."""
     role_check = require_role(*roles)
 
-    async def check(request: Request, who: Principal = Depends(role_check)) -> Principal:
-        async with get_pool(request).connection() as conn:
-            await readable_layer(conn, layer_id, who)  # 403 for a department without a grant
+    async def check(
+        who: Principal = Depends(role_check), db: RequestConnection = Depends(request_connection)
+    ) -> Principal:
+        await readable_layer(await db.get(), layer_id, who)  # 403 for a department without a grant
         return who
 
     return check

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
+import psycopg
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.db import UNAVAILABLE, get_database
 from layers.errors import LayerForbidden
 from spatial.errors import DatabaseUnavailable, InvalidInput, NotFound, OnemapError
 
@@ -41,24 +45,22 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
 def problem(status: int, detail: str, title: str | None = None) -> JSONResponse:
     body = {
         "type": "about:blank",
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title or _phrase(status),
         "status": status,
         "detail": detail,
     }
-    headers = {"WWW-Authenticate": 'ApiKey header="X-API-Key"'} if status == 401 else None
+    headers = _HEADERS.get(status)
     return JSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-_TITLES = {
-    400: "Bad Request",
-    401: "Unauthorized",
-    403: "Forbidden",
-    404: "Not Found",
-    409: "Conflict",
-    413: "Payload Too Large",
-    422: "Unprocessable Content",
-    503: "Service Unavailable",
-}
+_HEADERS = {401: {"WWW-Authenticate": 'ApiKey header="X-API-Key"'}, 503: {"Retry-After": "2"}}
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def status_for(exc: Exception) -> int:
@@ -76,6 +78,13 @@ def install_error_handlers(app: FastAPI) -> None:
             log.error("service error: %s", exc)
         return problem(status, str(exc))
 
+    @app.exception_handler(psycopg.OperationalError)
+    @app.exception_handler(sqlalchemy.exc.OperationalError)
+    async def database_lost(request: Request, _: Exception) -> JSONResponse:
+        # The server went away mid-request (restart, crash): a retry in a moment will work.
+        get_database(request).suspect()
+        return problem(503, UNAVAILABLE)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         first = exc.errors()[0] if exc.errors() else {}
@@ -84,7 +93,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, str(exc.detail))
+        response = problem(exc.status_code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -9,8 +10,10 @@ from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
-from api.db import open_pool
+from api.db import ServerDatabase
 from api.errors import install_error_handlers
+from api.limits import RequestLimits
+from api.openapi import declare_error_responses
 from api.routers import (
     analysis,
     archives,
@@ -31,19 +34,26 @@ from api.routers import raster as raster_routes
 from api.settings import get_api_settings
 from layers.viewer.assets import STATIC_DIR as VIEWER_STATIC
 from spatial.database import database_url
+from spatial.ingest import get_ingest_settings
 from tiles.service import start_tile_service
+
+MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the uploaded file
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = get_api_settings()
-    app.state.pool = await open_pool(database_url(), settings)
-    app.state.tiles = await start_tile_service(app.state.pool, database_url())  # cache + LISTEN for edits
+    # A child forked from a serving process inherits the listening socket and keeps the port after the server
+    # dies (connections accepted, never answered): anything that starts processes here must spawn them.
+    multiprocessing.set_start_method("spawn", force=True)
+    app.state.database = ServerDatabase(database_url(), settings)
+    await app.state.database.open()
+    app.state.tiles = await start_tile_service(app.state.database.pool, database_url())  # cache + LISTEN
     try:
         yield
     finally:
         await app.state.tiles.close()
-        await app.state.pool.close()
+        await app.state.database.close()
 
 
 def create_app() -> FastAPI:
@@ -58,11 +68,15 @@ def create_app() -> FastAPI:
     )
     # Level 4: most of the size win of level 9 at a fraction of its CPU on 500 KB feature pages.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
+    upload_limit = get_ingest_settings().max_upload_bytes + MULTIPART_OVERHEAD
+    app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes,
+                       upload_paths={"/layers": upload_limit, "/sources": upload_limit})
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
                    department_layers, warnings, verification, potential, analysis, sources):
         app.include_router(module.router)
+    declare_error_responses(app)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
 

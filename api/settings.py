@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Deepest page any list may be asked for: past it PostgreSQL would still scan every skipped row, and numbers past
+# int8 (9223372036854775808) would reach the database as errors. Fixed, since parameter schemas are declared once.
+MAX_OFFSET = 10_000_000
 
 
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ONEMAP_API_", extra="ignore")
 
     title: str = "onemap"
+    # Worker processes of `onemap serve`; 0 = one per core, at least two, so that one crashed worker never
+    # takes the service down while the supervisor restarts it.
+    workers: int = 0
     pool_min_size: int = 1
     pool_max_size: int = 10
+    # How long a request waits for a pooled connection before it is answered 503 (database down or saturated).
+    pool_timeout: float = 5.0
     # Parallel workers per query on the web server's connections. Requests are many and small (a tile, a page):
     # forking workers for each costs more than it saves, and under load they fight the other requests for
     # the same cores (cold tiles at z14: 49 -> 80 tiles/s with 0). Analyses run on connections of their own.
@@ -23,6 +33,14 @@ class ApiSettings(BaseSettings):
     # estimate above: counting 170k buildings costs 20 ms, half of a 1,000-feature page.
     exact_count_below: int = 20_000
     cors_origins: list[str] = []
+    # Checked before any parser runs. A CQL2 filter of the longest allowed length fits the URL even when
+    # percent-encoded; JSON bodies are single features and small batches, files go to the upload paths.
+    max_url_bytes: int = 64 * 1024
+    max_body_bytes: int = 1024 * 1024
+
+
+    def worker_count(self) -> int:
+        return self.workers or max(2, os.cpu_count() or 1)
 
 
 @lru_cache

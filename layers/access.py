@@ -40,6 +40,10 @@ class Principal:
     def is_internal(self) -> bool:
         return self.role != "public"
 
+    def covers_grid(self, grid_code: str | None) -> bool:
+        """Whether rows of this grid are within the principal's scope (grid workers: their own grid only)."""
+        return self.role != "grid_worker" or grid_code == self.grid_code
+
 
 PUBLIC = Principal("public")
 ADMIN = Principal("admin", actor="system")

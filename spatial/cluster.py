@@ -251,8 +251,14 @@ class LocalCluster:
                     "to let onemap pick a free port."
                 )
             return self.settings.db_port
+        # Chosen once and kept: running servers and `onemap db url` go on naming the right port after a restart.
         previous = self._read_state().get("port")
-        if previous and _port_free(int(previous)):
+        if previous:
+            if not _port_free(int(previous)):
+                raise ClusterError(
+                    f"port {previous}, where this data directory's PostgreSQL always listens, is taken by another "
+                    "program: stop it, or set ONEMAP_DB_PORT to move the cluster to another port for good."
+                )
             return int(previous)
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -295,7 +301,10 @@ class LocalCluster:
 
 
 def _port_free(port: int) -> bool:
+    """Whether a server could listen on the port now. SO_REUSEADDR, as PostgreSQL itself sets it: connections of
+    the previous run waiting out TIME_WAIT do not make the port busy (without it a restart moved ports)."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:

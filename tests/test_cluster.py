@@ -82,6 +82,31 @@ def test_full_life_cycle_with_a_stale_lock_file(scratch_dir: Path) -> None:
         cluster.stop()
 
 
+def test_a_restart_keeps_the_port_even_with_connections_in_time_wait(scratch_dir: Path) -> None:
+    import psycopg
+
+    cluster = LocalCluster(Settings(data_dir=scratch_dir))
+    cluster.ensure_started()
+    try:
+        port = cluster.port()
+        url = cluster.url().replace("postgresql+psycopg://", "postgresql://")
+        held = [psycopg.connect(url) for _ in range(3)]
+        cluster.stop()  # the server closes the connections first: its side of them waits in TIME_WAIT
+        for conn in held:
+            conn.close()
+        cluster.start()
+        assert cluster.port() == port
+        check_connection(cluster.url())
+        cluster.stop()
+        with socket.socket() as squatter:  # another program took the port meanwhile: say so, do not move
+            squatter.bind(("127.0.0.1", port))
+            squatter.listen()
+            with pytest.raises(ClusterError, match=rf"port {port}.*taken by another program.*ONEMAP_DB_PORT"):
+                cluster.start()
+    finally:
+        cluster.stop()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a directory's owner needs root")
 def test_data_directory_of_another_user(scratch_dir: Path) -> None:
     pgdata = scratch_dir / "pgdata"

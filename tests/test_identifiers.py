@@ -564,8 +564,8 @@ def test_mask_id_number(id_number: str | None, prefix: int, suffix: int, masked:
     assert mask_id_number(id_number, prefix, suffix) == masked
 
 
-def test_mask_id_number_defaults_are_6_and_4() -> None:
-    assert mask_id_number("440307199001011232") == "440307********1232"
+def test_mask_id_number_defaults_hide_area_and_birth_date() -> None:
+    assert mask_id_number("440307199001011232") == "**************1232"
 
 
 @given(st.text(max_size=30), st.integers(-2, 20), st.integers(-2, 20))
@@ -589,15 +589,15 @@ def test_sql_masking_functions_are_declared_as_the_lead_expects() -> None:
     sql = "\n".join(line for line in lines if not line.lstrip().startswith("--"))
     declared = re.findall(r"CREATE OR REPLACE FUNCTION onemap\.(\w+)\(([^)]*)\)\s*RETURNS text", sql)
     assert [name for name, _ in declared] == ["mask_name", "mask_phone", "mask_id_number"]
-    assert "keep_prefix int DEFAULT 6, keep_suffix int DEFAULT 4" in declared[2][1]
+    assert "keep_prefix int DEFAULT 0, keep_suffix int DEFAULT 4" in declared[2][1]
     assert sql.count("IMMUTABLE PARALLEL SAFE") == 3
     assert "STRICT" not in sql  # STRICT would stop the planner from inlining the CASE bodies
 
 
 @settings(max_examples=25)
 @given(st.lists(id_parts, min_size=1, max_size=5))
-def test_masked_generated_ids_hide_the_birth_date(parts: list[tuple[int, date, int]]) -> None:
+def test_masked_generated_ids_hide_area_and_birth_date(parts: list[tuple[int, date, int]]) -> None:
     for value in _build_ids(parts).tolist():
         masked = mask_id_number(value)
-        assert masked[6:14] == "*" * 8
-        assert masked[:6] == value[:6] and masked[14:] == value[14:]
+        assert masked[:14] == "*" * 14  # area code and birth date
+        assert masked[14:] == value[14:]

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
 import os
 from pathlib import Path
 from typing import Any
@@ -90,10 +91,27 @@ class InvalidationListener:
             self.catalog.forget()
             self.cache.purge_layers(set(change.get("layers") or []))
         else:
-            boxes: list[Box] = [tuple(box) for box in change.get("boxes") or []]
-            self.cache.invalidate(self.catalog.layers_of_source(str(change.get("source"))), boxes)
+            layers = self.catalog.layers_of_source(str(change.get("source")))
+            boxes = finite_boxes(change.get("boxes"))
+            if boxes is None:  # a box PostgreSQL could not compute (NaN in a geometry): purge the layers whole
+                log.warning("tile invalidation: change %s has unusable boxes; purging %s", change.get("id"), layers)
+                self.cache.purge_layers(layers)
+            else:
+                self.cache.invalidate(layers, boxes)
         if change.get("id") is not None:
             write_watermark(self.cache.disk, int(change["id"]))
+
+
+def finite_boxes(raw: Any) -> list[Box] | None:
+    """The change's boxes as four finite numbers each, or None when any is not (jsonb spells NaN "NaN")."""
+    boxes: list[Box] = []
+    for box in raw or []:
+        if not (isinstance(box, list) and len(box) == 4):
+            return None
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in box):
+            return None
+        boxes.append((float(box[0]), float(box[1]), float(box[2]), float(box[3])))
+    return boxes
 
 
 def read_watermark(disk: Path | None) -> int | None:

@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import gzip
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from layers.access import Principal
@@ -22,6 +25,8 @@ from tiles.query import TileQuery
 from tiles.settings import cache_dir, get_tile_settings
 from tiles.tms import TileAddress
 from tiles.vector import render_tile
+
+ConnectionFactory = Callable[[], AbstractAsyncContextManager[AsyncConnection[Any]]]
 
 
 @dataclass
@@ -46,9 +51,11 @@ class TileService:
         return self.cache.put(key, await render(), generation)
 
     async def vector_tile(
-        self, layers: list[Layer], who: Principal, query: TileQuery, address: TileAddress
+        self, layers: list[Layer], who: Principal, query: TileQuery, address: TileAddress,
+        connect: ConnectionFactory | None = None,
     ) -> CachedTile:
-        """A gzip-compressed MVT of ``layers`` (stored compressed: warm tiles cost no compression)."""
+        """A gzip-compressed MVT of ``layers`` (stored compressed: warm tiles cost no compression).
+        ``connect`` gives the caller's connection (a web request holds one at most); default: the pool's."""
         tms_id, z, x, y = address.key
         key = TileKey(
             tuple(layer.id for layer in layers),
@@ -61,7 +68,7 @@ class TileService:
         )
 
         async def render() -> bytes:
-            async with self.pool.connection() as conn:
+            async with (connect or self.pool.connection)() as conn:
                 try:
                     body = await render_tile(conn, layers, who, query, address)
                 except (

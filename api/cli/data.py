@@ -44,7 +44,7 @@ def demo(
     with embedded_cluster_running(get_settings()):
         generate(scale="small", seed=42, disagreement_rate=0.02)
         if not load_only:
-            serve(host=host, port=port, workers=1)
+            serve(host=host, port=port, workers=None)
 
 
 def register(app: typer.Typer) -> None:

@@ -13,11 +13,16 @@ from spatial.settings import get_settings
 def serve(
     host: str = typer.Option("127.0.0.1", help="Address to listen on."),
     port: int = typer.Option(8000, help="Port to listen on."),
-    workers: int = typer.Option(1, help="Worker processes."),
+    workers: int | None = typer.Option(None, help="Worker processes (default ONEMAP_API_WORKERS: one per core)."),
 ) -> None:
-    """Serve the API, tiles and map viewers."""
+    """Serve the API, tiles and map viewers.
+
+    With two or more workers (the default) uvicorn's supervisor restarts a worker that crashed or stopped
+    answering its health check while the others keep serving; workers are spawned, never forked.
+    """
     import uvicorn
 
+    from api.settings import get_api_settings
     from api.setup import initialise_database
     from spatial.database import database_url, libpq_url
 
@@ -28,7 +33,9 @@ def serve(
         # Worker processes read the URL from the environment, so all of them use this one database.
         os.environ["ONEMAP_DATABASE_URL"] = libpq_url(url)
         typer.echo(f"onemap at http://{host}:{port}/ (map: /map, API: /api.html)")
-        uvicorn.run("api.main:app", host=host, port=port, workers=workers, log_level="info")
+        count = workers or get_api_settings().worker_count()
+        uvicorn.run("api.main:app", host=host, port=port, workers=count, log_level="info",
+                    timeout_worker_healthcheck=10)
 
 
 def register(app: typer.Typer) -> None:

@@ -11,7 +11,7 @@ from psycopg import AsyncConnection
 from api.catalog import readable_layer
 from api.db import connection
 from api.deps import get_principal
-from api.settings import get_api_settings
+from api.settings import MAX_OFFSET, get_api_settings
 from layers.access import Principal
 from layers.catalog import Layer
 from layers.query import Filters, known_columns, parse_bbox, parse_datetime, parse_filter, request_crs
@@ -95,8 +95,8 @@ def check_limits(limit: int | None, offset: int | None) -> tuple[int, int]:
     if not 1 <= limit <= settings.max_limit:
         raise InvalidInput(f"limit must be between 1 and {settings.max_limit}, got {limit}")
     offset = offset or 0
-    if not 0 <= offset <= 10_000_000:
-        raise InvalidInput(f"offset must be between 0 and 10000000, got {offset}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
     return limit, offset
 
 

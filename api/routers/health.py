@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from api.db import get_pool
+from api.db import get_database
 from api.execute import fetch_one
 
 router = APIRouter(tags=["health"])
@@ -16,8 +16,10 @@ router = APIRouter(tags=["health"])
 @router.get("/health", summary="Liveness and database check")
 async def health(request: Request) -> JSONResponse:
     body: dict[str, Any] = {"status": "ok"}
+    database = get_database(request)
     try:
-        async with get_pool(request).connection(timeout=5) as conn:
+        database.check_available()
+        async with database.pool.connection(timeout=5) as conn:
             row = await fetch_one(conn, "SELECT postgis_lib_version() AS postgis")
         body["database"] = "ok"
         body["postgis"] = row["postgis"] if row else None

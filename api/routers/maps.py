@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.routing import NoMatchFound
 
 from api.catalog import readable_layer, readable_layers
-from api.db import connection
+from api.db import Db, connection
 from api.deps import get_principal
 from api.errors import Forbidden, Unauthorized, status_for
 from api.execute import fetch_one
@@ -83,12 +83,12 @@ max-width:36em;color:#263238}}h1{{font-size:1.4em}}.code{{color:#90a4ae}}</style
 
 
 async def page_principal(
-    request: Request,
+    db: Db,
     x_api_key: str | None = Header(default=None, include_in_schema=False),
     api_key: str | None = Query(default=None, description="API key (pages are opened by link)."),
 ) -> Principal:
     try:
-        return await get_principal(request, x_api_key, api_key)
+        return await get_principal(db, x_api_key, api_key)
     except Unauthorized as exc:
         raise PageError(401, str(exc)) from exc
 
@@ -178,6 +178,9 @@ async def building_page(request: Request, code: str, conn: Conn, who: Who) -> HT
     row = await fetch(conn, "building", {"code": code})
     if row is None:
         raise PageError(404, f"没有编码为 {code} 的建筑 There is no building with code {code}.")
+    if not who.covers_grid(row["grid_code"]):  # the same scope as the building's file and the layer's rows
+        raise PageError(403, f"这栋建筑不在你的网格 {who.grid_code} "
+                             f"This building is outside your grid {who.grid_code}.")
     bounds = padded(bounds_of(row) or (row["lon"], row["lat"], row["lon"], row["lat"]), 0.0015)
     panel = (f"<h3>{html.escape(row['name'] or row['address'])}</h3><div>{html.escape(row['code'])}</div>"
              f"<div>{html.escape(row['address'])}</div>")

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from anyio import to_thread
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.db import get_pool
+from api.db import Db, RequestConnection
 from api.deps import get_principal
 from api.routers.tile_http import get_tile_service, image_response
 from layers.access import Principal
@@ -32,10 +32,9 @@ router = APIRouter(tags=["raster"])
 
 
 async def _raster_layer(
-    request: Request, service: TileService, layer_id: str, who: Principal
+    db: RequestConnection, service: TileService, layer_id: str, who: Principal
 ) -> tuple[Layer, Path]:
-    async with get_pool(request).connection() as conn:
-        layer = await service.catalog.get(conn, layer_id, who)
+    layer = await service.catalog.get(await db.get(), layer_id, who)
     if layer.kind != "raster":
         raise InvalidTileRequest(f"layer {layer_id!r} is a vector layer: use /collections/{layer_id}/items")
     return layer, await to_thread.run_sync(raster.raster_path, layer.source)
@@ -73,14 +72,14 @@ async def raster_tile_response(
 
 
 @router.get("/collections/{layer_id}/raster/info", summary="Raster metadata (bounds, CRS, bands, overviews)")
-async def raster_info(request: Request, *, layer_id: str, who: Who, service: Service) -> dict[str, Any]:
-    _, path = await _raster_layer(request, service, layer_id, who)
+async def raster_info(*, layer_id: str, who: Who, service: Service, db: Db) -> dict[str, Any]:
+    _, path = await _raster_layer(db, service, layer_id, who)
     return await to_thread.run_sync(raster.info, path)
 
 
 @router.get("/collections/{layer_id}/raster/statistics", summary="Band statistics")
-async def raster_statistics(request: Request, *, layer_id: str, who: Who, service: Service) -> dict[str, Any]:
-    _, path = await _raster_layer(request, service, layer_id, who)
+async def raster_statistics(*, layer_id: str, who: Who, service: Service, db: Db) -> dict[str, Any]:
+    _, path = await _raster_layer(db, service, layer_id, who)
     return await to_thread.run_sync(raster.statistics, path)
 
 
@@ -93,6 +92,7 @@ async def raster_point(
     lat: float = Query(...),
     who: Who,
     service: Service,
+    db: Db,
 ) -> dict[str, Any]:
-    _, path = await _raster_layer(request, service, layer_id, who)
+    _, path = await _raster_layer(db, service, layer_id, who)
     return await to_thread.run_sync(raster.point, path, lon, lat)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
+from psycopg import AsyncConnection
 
-from api.db import get_pool
+from api.db import Db
 from api.deps import get_principal
 from api.routers.tile_http import get_tile_service
 from api.routers.tiles import collection_template
@@ -79,11 +80,10 @@ def style_layers(layer: Layer, kind: str) -> list[dict[str, Any]]:
     ]
 
 
-async def _kind(request: Request, layer: Layer) -> str:
+async def _kind(conn: AsyncConnection[Any], layer: Layer) -> str:
     if layer.kind == "raster":
         return "raster"
-    async with get_pool(request).connection() as conn:
-        found = await geometry_type(conn, layer)
+    found = await geometry_type(conn, layer)
     return next((k for k in ("POLYGON", "LINE", "POINT") if k in found), "POLYGON")
 
 
@@ -120,19 +120,21 @@ def _style(name: str, sources: dict[str, Any], layers: list[dict[str, Any]]) -> 
 
 
 @router.get("/collections/{layer_id}/styles/maplibre.json", summary="MapLibre style of one layer")
-async def layer_style(request: Request, *, layer_id: str, who: Who, service: Service) -> dict[str, Any]:
-    async with get_pool(request).connection() as conn:
-        layer = await service.catalog.get(conn, layer_id, who)
+async def layer_style(
+    request: Request, *, layer_id: str, who: Who, service: Service, db: Db
+) -> dict[str, Any]:
+    conn = await db.get()
+    layer = await service.catalog.get(conn, layer_id, who)
     return _style(
-        layer.title, {layer.id: _source(request, layer)}, style_layers(layer, await _kind(request, layer))
+        layer.title, {layer.id: _source(request, layer)}, style_layers(layer, await _kind(conn, layer))
     )
 
 
 @router.get("/styles/onemap.json", summary="MapLibre style of the whole map")
-async def map_style(request: Request, *, who: Who, service: Service) -> dict[str, Any]:
-    async with get_pool(request).connection() as conn:
-        layers = await service.catalog.readable(conn, who)
-    kinds = {layer.id: await _kind(request, layer) for layer in layers}
+async def map_style(request: Request, *, who: Who, service: Service, db: Db) -> dict[str, Any]:
+    conn = await db.get()
+    layers = await service.catalog.readable(conn, who)
+    kinds = {layer.id: await _kind(conn, layer) for layer in layers}
     ordered = sorted(layers, key=lambda layer: (ORDER[kinds[layer.id]], layer.min_zoom))
     drawn = [style for layer in ordered for style in style_layers(layer, kinds[layer.id])]
     return _style("onemap", {layer.id: _source(request, layer) for layer in ordered}, drawn)

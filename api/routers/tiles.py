@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from api.db import get_pool
+from api.db import Db, RequestConnection
 from api.deps import get_principal
 from api.routers.tile_http import MVT, get_tile_service, tile_query, vector_response
 from layers.access import Principal
@@ -83,11 +83,10 @@ async def tile_matrix_set(tms_id: str) -> dict[str, Any]:
     return definition
 
 
-async def _layer(request: Request, service: TileService, layer_id: str, who: Principal) -> Layer:
+async def _layer(db: RequestConnection, service: TileService, layer_id: str, who: Principal) -> Layer:
     if service.catalog.loaded:  # the hot path of a cached tile: no database connection at all
         return await service.catalog.get(None, layer_id, who)
-    async with get_pool(request).connection() as conn:
-        return await service.catalog.get(conn, layer_id, who)
+    return await service.catalog.get(await db.get(), layer_id, who)
 
 
 def _tileset(request: Request, layer: Layer, tms_id: str) -> dict[str, Any]:
@@ -125,8 +124,8 @@ def _tileset(request: Request, layer: Layer, tms_id: str) -> dict[str, Any]:
 
 
 @router.get("/collections/{layer_id}/tiles", summary="The tilesets of a layer")
-async def tilesets(request: Request, *, layer_id: str, who: Who, service: Service) -> dict[str, Any]:
-    layer = await _layer(request, service, layer_id, who)
+async def tilesets(request: Request, *, layer_id: str, who: Who, service: Service, db: Db) -> dict[str, Any]:
+    layer = await _layer(db, service, layer_id, who)
     return {
         "links": [
             {
@@ -141,10 +140,10 @@ async def tilesets(request: Request, *, layer_id: str, who: Who, service: Servic
 
 @router.get("/collections/{layer_id}/tiles/{tms_id}", summary="One tileset of a layer")
 async def tileset(
-    request: Request, *, layer_id: str, tms_id: str, who: Who, service: Service
+    request: Request, *, layer_id: str, tms_id: str, who: Who, service: Service, db: Db
 ) -> dict[str, Any]:
     get_tms(tms_id)
-    return _tileset(request, await _layer(request, service, layer_id, who), tms_id)
+    return _tileset(request, await _layer(db, service, layer_id, who), tms_id)
 
 
 def tilejson(request: Request, layers: list[Layer], tms_id: str, template: str, name: str) -> dict[str, Any]:
@@ -181,9 +180,9 @@ def tilejson(request: Request, layers: list[Layer], tms_id: str, template: str, 
 
 @router.get("/collections/{layer_id}/tiles/{tms_id}/tilejson.json", summary="TileJSON 3.0 of a layer")
 async def layer_tilejson(
-    request: Request, *, layer_id: str, tms_id: str, who: Who, service: Service
+    request: Request, *, layer_id: str, tms_id: str, who: Who, service: Service, db: Db
 ) -> dict[str, Any]:
-    layer = await _layer(request, service, layer_id, who)
+    layer = await _layer(db, service, layer_id, who)
     return tilejson(request, [layer], tms_id, collection_template(request, layer_id, tms_id), layer.title)
 
 
@@ -205,26 +204,27 @@ async def layer_tile(
     query: Annotated[TileQuery, Depends(tile_query)],
     who: Who,
     service: Service,
+    db: Db,
 ) -> Response:
     address = tile_address(tms_id, z, x, y)
-    layer = await _layer(request, service, layer_id, who)
+    layer = await _layer(db, service, layer_id, who)
     if layer.kind == "raster":
         from api.routers.raster import raster_tile_response
 
         return await raster_tile_response(request, service, layer, address, style, f, who)
     if not layer.min_zoom <= z <= layer.max_zoom:
         return Response(status_code=204)
-    return vector_response(request, await service.vector_tile([layer], who, query, address), who)
+    return vector_response(request, await service.vector_tile([layer], who, query, address, db.use), who)
 
 
 async def _vector_layers(
-    request: Request, service: TileService, collections: str | None, who: Principal
+    db: RequestConnection, service: TileService, collections: str | None, who: Principal
 ) -> list[Layer]:
-    async with get_pool(request).connection() as conn:
-        if not collections:
-            return [layer for layer in await service.catalog.readable(conn, who) if layer.kind != "raster"]
-        names = [name.strip() for name in collections.split(",") if name.strip()]
-        layers = [await service.catalog.get(conn, name, who) for name in dict.fromkeys(names)]
+    conn = await db.get()
+    if not collections:
+        return [layer for layer in await service.catalog.readable(conn, who) if layer.kind != "raster"]
+    names = [name.strip() for name in collections.split(",") if name.strip()]
+    layers = [await service.catalog.get(conn, name, who) for name in dict.fromkeys(names)]
     rasters = [layer.id for layer in layers if layer.kind == "raster"]
     if rasters:
         raise InvalidTileRequest(f"raster layers cannot be part of a vector tile: {', '.join(rasters)}")
@@ -239,8 +239,9 @@ async def multi_tilejson(
     collections: str | None = Query(default=None),
     who: Who,
     service: Service,
+    db: Db,
 ) -> dict[str, Any]:
-    layers = await _vector_layers(request, service, collections, who)
+    layers = await _vector_layers(db, service, collections, who)
     if not layers:
         raise InvalidTileRequest("no vector layer to tile: name some with ?collections=")
     template = f"{_base(request)}/tiles/{tms_id}/{{z}}/{{x}}/{{y}}{_passthrough(request)}"
@@ -263,13 +264,14 @@ async def multi_tile(
     query: Annotated[TileQuery, Depends(tile_query)],
     who: Who,
     service: Service,
+    db: Db,
 ) -> Response:
     address = tile_address(tms_id, z, x, y)
     layers = [
         layer
-        for layer in await _vector_layers(request, service, collections, who)
+        for layer in await _vector_layers(db, service, collections, who)
         if layer.min_zoom <= z <= layer.max_zoom
     ]
     if not layers:
         return Response(status_code=204)
-    return vector_response(request, await service.vector_tile(layers, who, query, address), who)
+    return vector_response(request, await service.vector_tile(layers, who, query, address, db.use), who)

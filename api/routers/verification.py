@@ -12,6 +12,7 @@ from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_layer_reader
 from api.routers.warnings import scope_grid
+from api.settings import MAX_OFFSET
 from layers.access import Principal
 from spatial.errors import NotFound
 from spatial.fusion.decisions import IssueFilter, decide_issue, issues_page
@@ -41,7 +42,7 @@ async def list_issues(
         str | None, Query(description="Building code: the issues of one building file.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     where = IssueFilter(
         scope_grid(who, grid), status, entity_kind, attribute, building, limit, offset, who.sees_personal_data

@@ -14,6 +14,7 @@ from api.audit import record, record_personal_read
 from api.db import connection
 from api.deps import require_layer_reader
 from api.errors import Forbidden
+from api.settings import MAX_OFFSET
 from layers.access import Principal
 from spatial.errors import NotFound
 from spatial.monitoring.warnings import WarningFilter, handle_warning, warnings_page
@@ -70,7 +71,7 @@ async def list_warnings(
         datetime | None, Query(description="Poll feed: only warnings changed after this.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, Any]:
     where = WarningFilter(
         grid=scope_grid(who, grid),

@@ -10,6 +10,7 @@ the platform's data cannot answer (array operators, functions, interval-valued p
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -41,12 +42,51 @@ SPATIAL = {
 }
 MAX_FILTER_LENGTH = 20_000
 MAX_DEPTH = 40
+MAX_LIST_ITEMS = 1_000
+# The cql2 parser recurses once per bracket, NOT and sign: a few thousand of them overflow its native stack and
+# kill the whole process (a segfault, not an exception), so they are counted before the parser sees the text.
+_NESTING = re.compile(r"""'(?:[^']|'')*'|"(?:[^"\\]|\\.)*"|[(\[{]|[)\]},]|\b(?:not|and|or)\b|[-+](?=\s*[-+(\d.])""",
+                      re.IGNORECASE)
+
+
+def check_nesting(text: str) -> None:
+    """Refuse a filter nested deeper than MAX_DEPTH (brackets, NOT, runs of signs) before it is parsed."""
+    depth = prefix = 0
+    for match in _NESTING.finditer(text):
+        token = match.group()
+        if token[0] in "'\"":
+            continue  # string literal: its brackets are text
+        if token in "([{":
+            depth += 1
+        elif token in ")]}":
+            depth -= 1
+            prefix = 0
+        elif token == "," or token.lower() in ("and", "or"):
+            prefix = 0  # the operand that the prefixes applied to has ended
+        else:
+            prefix += 1  # NOT or a sign: nests like a bracket until its operand ends
+        if depth + prefix > MAX_DEPTH:
+            raise InvalidInput(
+                f"filter nested too deeply (more than {MAX_DEPTH} levels of brackets, NOT or signs): simplify it"
+            )
+
+
+def _check_lists(node: Node) -> None:
+    if isinstance(node, list):
+        if len(node) > MAX_LIST_ITEMS:
+            raise InvalidInput(f"a filter list has {len(node)} values, at most {MAX_LIST_ITEMS}: split the request")
+        for item in node:
+            _check_lists(item)
+    elif isinstance(node, dict):
+        for value in node.values():
+            _check_lists(value)
 
 
 def parse_filter(text: str, lang: str | None = None) -> dict[str, Any]:
     """CQL2 text or JSON (``filter-lang``) -> the CQL2 JSON tree; InvalidInput shows the parser's message."""
     if len(text) > MAX_FILTER_LENGTH:
         raise InvalidInput(f"filter too long ({len(text)} characters, at most {MAX_FILTER_LENGTH})")
+    check_nesting(text)
     lang = (lang or ("cql2-json" if text.lstrip().startswith("{") else "cql2-text")).lower()
     try:
         if lang == "cql2-text":
@@ -61,6 +101,7 @@ def parse_filter(text: str, lang: str | None = None) -> dict[str, Any]:
         raise InvalidInput(f"invalid CQL2 filter ({lang}): {first}") from None
     if not isinstance(tree, dict):
         raise InvalidInput("a CQL2 filter must be a boolean expression, e.g. floors > 10")
+    _check_lists(tree)
     return tree
 
 

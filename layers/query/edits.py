@@ -7,9 +7,15 @@ these in one transaction after ``actor_setting`` so the history trigger records 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+import shapely
+import shapely.errors
+import shapely.geometry
+import shapely.ops
 from psycopg import sql
 
 from layers.catalog import Layer
@@ -17,8 +23,9 @@ from layers.query.columns import SQL_TYPES, coerce, quote, require_field
 from layers.query.geometry import DEFAULT_CRS, geometry_literal
 from layers.query.params import Params
 from layers.query.source import relation
-from spatial.crs import CrsRef
+from spatial.crs import CANONICAL_EPSG, CrsRef, transform_geometry
 from spatial.errors import InvalidInput
+from spatial.ingest.geometry import first_outside_china
 
 ACTOR_SETTING = sql.SQL("SELECT set_config('onemap.actor', {}, true)")
 GEOMETRY_TYPE = (
@@ -56,12 +63,58 @@ def _values(layer: Layer, properties: Mapping[str, Any], params: Params) -> list
         if field is None:
             require_field(layer, name)  # raises with the list of fields
             raise InvalidInput(f"property {name!r} of collection {layer.id!r} cannot be edited")
+        if isinstance(value, str) and len(value) > MAX_TEXT_LENGTH:
+            raise InvalidInput(
+                f"property {name!r} is {len(value):,} characters long, at most {MAX_TEXT_LENGTH:,}: attach long "
+                "documents as files, not as feature properties"
+            )
         bound = None if value is None else coerce(field, value)
         pairs.append((name, params.add(bound, SQL_TYPES[field.type])))
     return pairs
 
 
+MAX_TEXT_LENGTH = 10_000  # every text property is drawn into tiles and pages: keep them short
+MAX_COORDINATE_DEPTH = 4  # a MultiPolygon's coordinates nest four arrays deep
+
+
+def _numbers_only(coordinates: Any, depth: int = 0) -> None:
+    """Every coordinate a JSON number: "NaN" strings, booleans and nulls slip through PostGIS's GeoJSON reader
+    and then poison every page, tile and change-log read of the layer."""
+    if isinstance(coordinates, list) and depth <= MAX_COORDINATE_DEPTH:
+        for item in coordinates:
+            _numbers_only(item, depth + 1)
+        return
+    if isinstance(coordinates, bool) or not isinstance(coordinates, (int, float)) or not math.isfinite(coordinates):
+        raise InvalidInput(
+            f"geometry coordinates must be finite numbers, got {str(coordinates)[:40]!r}: send numbers such as "
+            "[114.25, 22.72]"
+        )
+
+
+def checked_geometry(geometry: dict[str, Any], crs: CrsRef) -> None:
+    """Refuse what uploads refuse: coordinates that are not finite numbers, or that lie outside China."""
+    if geometry.get("type") == "GeometryCollection":
+        for part in geometry.get("geometries") or []:
+            checked_geometry(part, crs)
+        return
+    _numbers_only(geometry.get("coordinates"))
+    try:
+        shape = shapely.geometry.shape(geometry)
+    except (ValueError, TypeError, AttributeError, IndexError, shapely.errors.ShapelyError):
+        raise InvalidInput(f"the geometry is not valid GeoJSON of type {geometry.get('type')!r}") from None
+    if crs.axis_order_lat_first:
+        shape = shapely.ops.transform(lambda x, y: (y, x), shape)
+    lonlat = transform_geometry(shape, crs, CANONICAL_EPSG) if crs.epsg != CANONICAL_EPSG else shape
+    if first_outside_china(np.array([lonlat])) is not None:
+        x, y = shapely.get_coordinates(shape)[0]
+        raise InvalidInput(
+            f"the geometry lies outside China ({x:.6f}, {y:.6f} read as {crs.code}): send lon/lat in CRS84, "
+            "or name the CRS of the coordinates in the Content-Crs header (e.g. EPSG:4547 for Gauss-Kruger)"
+        )
+
+
 def _geometry(geometry: dict[str, Any], crs: CrsRef, multi: bool, params: Params) -> sql.Composable:
+    checked_geometry(geometry, crs)
     literal = geometry_literal(geometry, crs, params)
     return sql.SQL("ST_Multi({})").format(literal) if multi else literal
 

@@ -49,9 +49,10 @@ def facility_coverage(engine: EngineLike, viewer: Viewer, as_of: read.DateLike =
     return nearest_facility(homes, facilities, reach_m)
 
 
-def coverage_summary(covered: gpd.GeoDataFrame) -> dict[str, float]:
+def coverage_summary(covered: gpd.GeoDataFrame) -> dict[str, float | None]:
     residents = covered["residents"].sum()
     reached = covered.loc[covered["covered"], "residents"].sum()
     return {"buildings": len(covered), "residents": int(residents), "residents_covered": int(reached),
             "share_covered": float(reached / residents) if residents else 0.0,
-            "median_distance_m": float(covered["distance_m"].median())}
+            # None, not NaN, when the caller's scope holds no building (a grid worker's empty grid).
+            "median_distance_m": float(covered["distance_m"].median()) if len(covered) else None}

@@ -54,11 +54,12 @@ def mask_phone(phone: str | None) -> str | None:
 def mask_id_number(id_number: str, keep_prefix: int = ..., keep_suffix: int = ...) -> str: ...
 @overload
 def mask_id_number(id_number: None, keep_prefix: int = ..., keep_suffix: int = ...) -> None: ...
-def mask_id_number(id_number: str | None, keep_prefix: int = 6, keep_suffix: int = 4) -> str | None:
-    """Keep keep_prefix leading and keep_suffix trailing characters: 110105********002X with 6 and 4.
+def mask_id_number(id_number: str | None, keep_prefix: int = 0, keep_suffix: int = 4) -> str | None:
+    """Keep keep_prefix leading and keep_suffix trailing characters: **************002X with 0 and 4.
 
-    The default prefix is the area code; pass keep_prefix=0 where the area is too revealing (the birth date
-    is hidden by default, both are quasi-identifiers). If the kept parts would cover the whole value,
+    Area code and birth date are both hidden by default: they are quasi-identifiers, and beside the birth
+    year and sex that a masked file shows, the area code would leave a few dozen candidates for the whole
+    number. If the kept parts would cover the whole value,
     everything is starred instead. Negative counts are treated as 0 (mask more, never less), like the SQL.
     """
     if id_number is None:

@@ -73,19 +73,30 @@ class Reprojector:
         return shapely.transform(geoms, project)
 
 
-def check_extent(geoms: np.ndarray, first_row: int, crs_label: str) -> None:
-    """Refuse features outside China, saying when they would fit with x and y swapped."""
+def first_outside_china(geoms: np.ndarray) -> tuple[int, bool] | None:
+    """The index of the first geometry not inside China, and whether all such geometries would fit with x and y
+    swapped; None when all are inside. The one extent rule of uploads, deliveries and edits."""
     bounds = shapely.bounds(geoms)
+    if not np.isfinite(bounds).all():
+        return int(np.flatnonzero(~np.isfinite(bounds).all(axis=1))[0]), False
     minx, miny, maxx, maxy = CHINA
     inside = (bounds[:, 0] >= minx) & (bounds[:, 2] <= maxx) & (bounds[:, 1] >= miny) & (bounds[:, 3] <= maxy)
     if inside.all():
-        return
-    at = int(np.flatnonzero(~inside)[0])
-    x, y = bounds[at, 0], bounds[at, 1]
+        return None
     swapped = (
         (bounds[:, 1] >= minx) & (bounds[:, 3] <= maxx) & (bounds[:, 0] >= miny) & (bounds[:, 2] <= maxy)
     )
-    if swapped[~inside].all():
+    return int(np.flatnonzero(~inside)[0]), bool(swapped[~inside].all())
+
+
+def check_extent(geoms: np.ndarray, first_row: int, crs_label: str) -> None:
+    """Refuse features outside China, saying when they would fit with x and y swapped."""
+    found = first_outside_china(geoms)
+    if found is None:
+        return
+    at, swapped = found
+    x, y = shapely.bounds(geoms[at])[:2]
+    if swapped:
         raise CoordinatesSwapped(
             f"row {first_row + at}: ({x:.6f}, {y:.6f}) lies outside China, but would lie inside with the two "
             "coordinates swapped: longitude/latitude look reversed; swap the columns (or x=/y=) and upload "

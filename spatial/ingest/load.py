@@ -9,8 +9,9 @@ mixed geometry families are refused, or split into one table per family when ask
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import psycopg
+import pyogrio.errors
 import shapely
 from psycopg import sql
 
@@ -414,6 +416,27 @@ def _conclude(
     report.tables = [_finish_table(conn, table, family, retype=column_type == "Geometry")]
 
 
+# What GDAL raises for a damaged file (a truncated GeoPackage, random bytes with a known extension).
+_READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+                pyogrio.errors.FeatureError, pyogrio.errors.GeometryError)
+
+
+@contextmanager
+def unreadable_as_refused(kind: str) -> Iterator[None]:
+    try:
+        yield
+    except UploadRefused:
+        raise
+    except _READ_ERRORS:
+        # GDAL's text names the server's scratch paths: the user gets what to do instead.
+        raise UploadRefused(
+            f"cannot read the {kind} file: it is truncated, damaged or not really a {kind}; export it again "
+            "and upload the new file"
+        ) from None
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise UploadRefused(f"cannot read the {kind} file: {str(exc)[:200]}") from None
+
+
 def ingest(
     conn: psycopg.Connection,
     upload: Path,
@@ -433,15 +456,12 @@ def ingest(
     conn.execute("SET LOCAL TIME ZONE 'Asia/Shanghai'")
     with tempfile.TemporaryDirectory(prefix="onemap-upload-") as workdir:
         dataset = open_upload(upload, filename, Path(workdir), settings, options.layer)
-        source = open_source(dataset, options, settings)
+        with unreadable_as_refused(dataset.kind):
+            source = open_source(dataset, options, settings)
         report = IngestReport(dataset.kind, source.layer, "", source.encoding, [])
         state = _State(report)
-        try:
+        with unreadable_as_refused(dataset.kind):
             _stream(conn, source, table, options, settings, state, progress)
-        except (UnicodeDecodeError, ValueError) as exc:
-            if isinstance(exc, UploadRefused):
-                raise
-            raise UploadRefused(f"cannot read the {dataset.kind} file: {str(exc)[:200]}") from None
         if source.kind in ("CSV", "XLSX") and not report.source_crs:
             report.source_crs = "none (located by address)"
         if source.kind in ("CSV", "XLSX") and options.crs is None and source.address_column is None:

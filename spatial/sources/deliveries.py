@@ -16,14 +16,13 @@ from typing import Any
 
 import numpy as np
 import psycopg
-import pyogrio
 import shapely
 from psycopg.rows import dict_row
 
-from spatial.ingest import IngestOptions, NoFeatures, UploadRefused, get_ingest_settings
+from spatial.ingest import IngestOptions, NoFeatures, get_ingest_settings
 from spatial.ingest.archive import open_upload
 from spatial.ingest.geometry import Reprojector, check_extent
-from spatial.ingest.load import open_source
+from spatial.ingest.load import open_source, unreadable_as_refused
 from spatial.ingest.sources import Chunk, Source
 from spatial.sources.checks import Flags, RowRejected, check_row, text_of
 from spatial.sources.errors import DeliveryNotFound, MappingInvalid, MayNotSend
@@ -176,24 +175,6 @@ def _chunk_batch(chunk: Chunk, source: Source, run: _Run, options: IngestOptions
     return batch
 
 
-def _chunks(source: Source, filename: str) -> Iterator[Chunk]:
-    """The reader's chunks, its low-level complaints (a truncated or damaged file) as a refusal."""
-    try:
-        yield from source.chunks()
-    except UploadRefused:
-        raise
-    except (
-        UnicodeDecodeError,
-        ValueError,
-        pyogrio.errors.DataSourceError,
-        pyogrio.errors.DataLayerError,
-    ) as exc:
-        first = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        raise UploadRefused(
-            f"cannot read {filename!r} to the end ({first}): is it truncated or damaged? Send the whole file again"
-        ) from None
-
-
 def deliver_file(
     conn: psycopg.Connection, path: Path, request: DeliveryRequest, progress: Progress | None = None
 ) -> dict[str, Any]:
@@ -213,20 +194,21 @@ def deliver_file(
     with conn.transaction(), tempfile.TemporaryDirectory(prefix="onemap-delivery-") as workdir:
         conn.execute("SET LOCAL TIME ZONE 'Asia/Shanghai'")
         dataset = open_upload(path, request.filename, Path(workdir), settings, options.layer)
-        source = open_source(dataset, options, settings)
+        with unreadable_as_refused(dataset.kind):
+            source = open_source(dataset, options, settings)
         delivery_id = start_delivery(
             conn, department, allowed.item_id, "file", request.filename, content_hash, request.actor
         )
         run = _Run(mapping, department, delivery_id)
-        for chunk in _chunks(source, request.filename):
-            if not run.columns:
-                header = [str(c) for c in chunk.attributes.columns]
-                run.columns = check_columns(mapping, header, allowed, department)
-            copy_batch(
-                conn, department, mapping.entity_kind, delivery_id, _chunk_batch(chunk, source, run, options)
-            )
-            if progress is not None:
-                progress(run.rows, source.total)
+        with unreadable_as_refused(dataset.kind):
+            for chunk in source.chunks():
+                if not run.columns:
+                    header = [str(c) for c in chunk.attributes.columns]
+                    run.columns = check_columns(mapping, header, allowed, department)
+                batch = _chunk_batch(chunk, source, run, options)
+                copy_batch(conn, department, mapping.entity_kind, delivery_id, batch)
+                if progress is not None:
+                    progress(run.rows, source.total)
         if run.rows == 0:
             raise NoFeatures(f"{request.filename!r} holds no rows: nothing delivered")
         report = {

@@ -20,10 +20,12 @@ RETURN CASE
     ELSE repeat('*', length(phone))
 END;
 
--- 11010519491231002X -> 110105********002X with the defaults. Negative counts mean 0 (mask more, never
+-- 11010519491231002X -> **************002X with the defaults: the area code goes too, since beside the birth
+-- year and sex that a masked file still shows, area + sequence + check character leave a few dozen candidates
+-- for the whole number (both are quasi-identifiers). Negative counts mean 0 (mask more, never
 -- less); when the kept parts would cover the whole value, everything is starred. left(x, 0) and right(x, 0)
 -- are ''; the greatest() calls matter because left/right with a negative count drop characters instead.
-CREATE OR REPLACE FUNCTION onemap.mask_id_number(id_number text, keep_prefix int DEFAULT 6, keep_suffix int DEFAULT 4)
+CREATE OR REPLACE FUNCTION onemap.mask_id_number(id_number text, keep_prefix int DEFAULT 0, keep_suffix int DEFAULT 4)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
