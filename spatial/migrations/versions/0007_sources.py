@@ -2,7 +2,7 @@
 rejected rows; source records name the delivery they came in.
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0010
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from spatial.schema import (
 )
 
 revision = "0007"
-down_revision = "0006"
+down_revision = "0010"  # 0006 as given; chained after main's 0010 so that the branch has one head
 branch_labels = None
 depends_on = None
 
