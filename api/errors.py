@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.db import UNAVAILABLE, get_database
 from layers.errors import LayerForbidden
 from spatial.errors import DatabaseUnavailable, InvalidInput, NotFound, OnemapError
+from spatial.sources.errors import IdempotencyConflict, PushTooLarge
 
 log = logging.getLogger("onemap.api")
 
@@ -37,6 +38,8 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (LayerForbidden, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (IdempotencyConflict, 409),
+    (PushTooLarge, 413),
     (InvalidInput, 400),
     (DatabaseUnavailable, 503),
 ]

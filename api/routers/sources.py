@@ -4,6 +4,7 @@ GET  /sources                          every department's data items with their 
 GET  /sources/catalog.jsonld           the catalogue as DCAT-AP JSON-LD (public, for the open-data portal)
 GET  /sources/{department}             one department's three lists, its systems and data items
 POST /sources/{department}/deliveries  a file in the department's own format (multipart)
+POST /sources/{department}/records     a pushed batch (NDJSON or a JSON array), with an Idempotency-Key
 GET  /sources/deliveries/{id}          a delivery's report (JSON); .../report: its rejected rows as CSV
 """
 
@@ -15,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from psycopg import AsyncConnection
 
@@ -30,8 +31,11 @@ from spatial.database import database_url, raw_connection
 from spatial.ingest import IngestOptions
 from spatial.sources.dcat import catalog_jsonld
 from spatial.sources.deliveries import DeliveryRequest, deliver_file, delivery_report, report_csv_rows
+from spatial.sources.errors import PushTooLarge, SourceRefused
 from spatial.sources.freshness import catalogue_overview, check_department, department_catalogue
-from spatial.sources.mapping import mapping_from_text
+from spatial.sources.mapping import default_mapping, mapping_from_text
+from spatial.sources.push import push_records
+from spatial.sources.settings import get_sources_settings
 
 router = APIRouter(prefix="/sources", tags=["Sources"])
 
@@ -150,3 +154,48 @@ def delivery_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="delivery-{delivery_id}-report.csv"'},
     )
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    """The body, refused as soon as it passes `limit` bytes (before any of it is parsed)."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PushTooLarge(
+            f"the batch has {int(declared):,} bytes, more than the limit of {limit:,}: send smaller batches"
+        )
+    received = bytearray()
+    async for block in request.stream():
+        received += block
+        if len(received) > limit:
+            raise PushTooLarge(f"the batch is larger than the limit of {limit:,} bytes: send smaller batches")
+    return bytes(received)
+
+
+@router.post(
+    "/{department}/records", status_code=201, summary="Push a batch of records (NDJSON or JSON array)"
+)
+async def push(
+    department: str,
+    request: Request,
+    who: Who,
+    conn: Conn,
+    idempotency_key: Annotated[
+        str | None,
+        Header(alias="Idempotency-Key", description="Re-sending a batch with its key writes nothing"),
+    ] = None,
+) -> JSONResponse:
+    require_sender(who, department)
+    settings = get_sources_settings()
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= settings.max_idempotency_key:
+        raise SourceRefused(f"an Idempotency-Key has 1 to {settings.max_idempotency_key} characters")
+    body = await _body(request, settings.max_push_bytes)
+    result = await push_records(
+        conn,
+        department,
+        body,
+        request.headers.get("content-type", ""),
+        default_mapping(department),
+        who.actor,
+        idempotency_key,
+    )
+    return JSONResponse(result.body, status_code=result.status)

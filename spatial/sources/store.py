@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from spatial.loading import copy_columns
+from spatial.loading import copy_columns, copy_statement, csv_data
 
 
 @dataclass
@@ -54,19 +55,27 @@ def start_delivery(
     return int(row[0])
 
 
+def _record_columns(department: str, kind: str, delivery_id: int, batch: Batch) -> dict[str, list[Any]]:
+    return {
+        "department": [department] * len(batch.keys),
+        "entity_kind": [kind] * len(batch.keys),
+        "entity_key": batch.keys,
+        "payload": batch.payloads,
+        "delivery_id": [delivery_id] * len(batch.keys),
+    }
+
+
+def records_copy(
+    department: str, kind: str, delivery_id: int, batch: Batch
+) -> tuple[sql.Composed, memoryview]:
+    """The COPY statement and its CSV data for a batch's records (for the async push route)."""
+    columns = _record_columns(department, kind, delivery_id, batch)
+    return copy_statement("source_record", list(columns)), csv_data(columns)
+
+
 def copy_batch(conn: psycopg.Connection, department: str, kind: str, delivery_id: int, batch: Batch) -> None:
     if batch.keys:
-        copy_columns(
-            conn,
-            "source_record",
-            {
-                "department": [department] * len(batch.keys),
-                "entity_kind": [kind] * len(batch.keys),
-                "entity_key": batch.keys,
-                "payload": batch.payloads,
-                "delivery_id": [delivery_id] * len(batch.keys),
-            },
-        )
+        copy_columns(conn, "source_record", _record_columns(department, kind, delivery_id, batch))
     if batch.rejected_rows:
         copy_columns(
             conn,
