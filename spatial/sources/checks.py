@@ -38,6 +38,14 @@ RESOLVABLE_BY = {
     "enterprise": (("name", "address"),),
     "building": (("address",), ("geometry",)),
 }
+
+
+def identifying(kind: str) -> set[str]:
+    """What any department may send of a kind of record to say which entity it is about: the key, and what finds
+    the entity without it."""
+    return {KEY_ATTRIBUTE[kind]} | {a for group in RESOLVABLE_BY[kind] for a in group}
+
+
 _DATE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 

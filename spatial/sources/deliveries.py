@@ -24,7 +24,7 @@ from spatial.ingest.archive import open_upload
 from spatial.ingest.geometry import Reprojector, check_extent
 from spatial.ingest.load import open_source, unreadable_as_refused
 from spatial.ingest.sources import Chunk, Source
-from spatial.sources.checks import Flags, RowRejected, check_row, text_of
+from spatial.sources.checks import Flags, RowRejected, check_row, identifying, text_of
 from spatial.sources.errors import DeliveryNotFound, MappingInvalid, MayNotSend
 from spatial.sources.freshness import check_department
 from spatial.sources.mapping import ColumnMapping, default_mapping
@@ -74,7 +74,7 @@ def permitted(conn: psycopg.Connection, department: str, kind: str) -> Permitted
             f"{department} may not send {kind} records: its source catalogue has no data item for them; add one "
             "to the department's system list (onemap sources catalog import FILE.xlsx)"
         )
-    attributes = {KEY_ATTRIBUTE[kind]} | {a for row in rows for a in (*row[2], *row[3])}
+    attributes = identifying(kind) | {a for row in rows for a in (*row[2], *row[3])}
     return Permitted(int(rows[0][0]), str(rows[0][1]), frozenset(attributes))
 
 

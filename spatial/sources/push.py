@@ -16,7 +16,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
-from spatial.sources.checks import Flags, RowRejected, check_row
+from spatial.sources.checks import Flags, RowRejected, check_row, identifying
 from spatial.sources.errors import IdempotencyConflict, MayNotSend, SourceRefused
 from spatial.sources.mapping import ColumnMapping
 from spatial.sources.store import Batch, records_copy
@@ -127,7 +127,7 @@ async def _permitted(conn: AsyncConnection[Any], department: str, kind: str) -> 
             f"{department} may not send {kind} records: its source catalogue has no data item for them; add one "
             "to the department's system list (onemap sources catalog import FILE.xlsx)"
         )
-    attributes = {KEY_ATTRIBUTE[kind]} | {
+    attributes = identifying(kind) | {
         a for row in rows for a in (*row["authoritative_for"], *row["verifies"])
     }
     return int(rows[0]["id"]), frozenset(attributes)

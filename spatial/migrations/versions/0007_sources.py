@@ -1,5 +1,5 @@
 """The source catalogue (three lists: functions, matters, systems and their data items), deliveries and their
-rejected rows; source records name the delivery they came in.
+rejected rows, and how fusion resolved records without a key; source records name the delivery they came in.
 
 Revision ID: 0007
 Revises: 0010
@@ -15,6 +15,7 @@ from spatial.schema import (
     source_item,
     source_matter,
     source_rejection,
+    source_resolution,
     source_system,
 )
 
@@ -24,7 +25,15 @@ branch_labels = None
 depends_on = None
 
 # Declared once in spatial/schema.py; created from there at this revision (they are new tables).
-TABLES = (source_function, source_matter, source_system, source_item, source_delivery, source_rejection)
+TABLES = (
+    source_function,
+    source_matter,
+    source_system,
+    source_item,
+    source_delivery,
+    source_rejection,
+    source_resolution,
+)
 
 
 def upgrade() -> None:
