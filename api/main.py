@@ -69,12 +69,31 @@ def create_app() -> FastAPI:
     # Level 4: most of the size win of level 9 at a fraction of its CPU on 500 KB feature pages.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
     upload_limit = get_ingest_settings().max_upload_bytes + MULTIPART_OVERHEAD
-    app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes,
-                       upload_paths={"/layers": upload_limit, "/sources": upload_limit})
+    app.add_middleware(
+        RequestLimits,
+        max_url_bytes=settings.max_url_bytes,
+        max_body_bytes=settings.max_body_bytes,
+        upload_paths={"/layers": upload_limit, "/sources": upload_limit},
+    )
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
-    for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
-                   department_layers, warnings, verification, potential, analysis, sources):
+    for module in (
+        health,
+        ogc_common,
+        features,
+        features_edit,
+        archives,
+        tiles,
+        raster_routes,
+        styles,
+        maps,
+        department_layers,
+        warnings,
+        verification,
+        potential,
+        analysis,
+        sources,
+    ):
         app.include_router(module.router)
     declare_error_responses(app)
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN

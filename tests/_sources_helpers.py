@@ -3,8 +3,11 @@ department cell merged over its rows, a two-row header), an app client, keys."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
+from fastapi.testclient import TestClient
 from openpyxl import Workbook
 
 
@@ -46,8 +49,6 @@ def catalogue_workbook(path: Path, systems_rows: list[list[str | None]] | None =
 def real_data(*parts: str) -> Path:
     """A file of the real third-party data set in shared/data/real beside the checkout (or where
     ONEMAP_TEST_REAL_DATA points); the test that needs it is skipped, saying why, when it is missing."""
-    import os
-
     import pytest
 
     base = Path(
@@ -62,3 +63,19 @@ def real_data(*parts: str) -> Path:
 def police_csv(rows: list[list[str]], encoding: str = "gbk") -> bytes:
     header = "公民身份号码,姓名,性别,出生日期,楼栋编码,房号,备注\n"
     return (header + "".join(",".join(r) + "\n" for r in rows)).encode(encoding)
+
+
+def sources_client() -> Iterator[TestClient]:
+    """An app client whose workers do not fuse on arrival: these tests deliver into the session's database,
+    whose archives other test modules count."""
+    from api.main import create_app
+    from spatial.sources.settings import get_sources_settings
+
+    os.environ["ONEMAP_SOURCES_FUSE_ON_ARRIVAL"] = "false"
+    get_sources_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as client:
+            yield client
+    finally:
+        os.environ.pop("ONEMAP_SOURCES_FUSE_ON_ARRIVAL", None)
+        get_sources_settings.cache_clear()

@@ -17,7 +17,7 @@ from spatial.fusion.authority import UncataloguedAuthority
 from spatial.sources.catalogue import import_workbook
 from spatial.sources.errors import CatalogueInvalid
 from tests._layer_helpers import make_keys
-from tests._sources_helpers import catalogue_workbook
+from tests._sources_helpers import catalogue_workbook, sources_client
 from tests.test_cli import onemap
 
 
@@ -28,10 +28,7 @@ def keys(database_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def client(platform_env: str) -> Iterator[TestClient]:
-    from api.main import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
+    yield from sources_client()
 
 
 def _catalogue_rows(db: psycopg.Connection) -> tuple[int, ...]:

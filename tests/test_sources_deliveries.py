@@ -22,7 +22,7 @@ from api.auth import create_key
 from spatial.database import engine_for
 from spatial.identifiers import credit_code_check_char, id_number_check_char
 from tests._layer_helpers import make_keys
-from tests._sources_helpers import police_csv, real_data
+from tests._sources_helpers import police_csv, real_data, sources_client
 from tests.test_cli import onemap
 
 
@@ -42,10 +42,7 @@ def keys(database_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def client(platform_env: str) -> Iterator[TestClient]:
-    from api.main import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
+    yield from sources_client()
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +115,7 @@ def test_cli_delivers_a_gbk_police_register_and_a_resent_file_is_a_no_op(
 ) -> None:
     path = tmp_path / "户籍人口.csv"
     path.write_bytes(police_csv(_police_rows(persons, "cli")))
-    result = onemap("sources", "deliver", "--department", "police", str(path), url=database_url)
+    result = onemap("sources", "deliver", "--department", "police", "--no-fuse", str(path), url=database_url)
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert (summary["rows"], summary["accepted"], summary["rejected"]) == (7, 5, 2)
@@ -130,7 +127,7 @@ def test_cli_delivers_a_gbk_police_register_and_a_resent_file_is_a_no_op(
     assert first["sex"] == persons[0][2] and first["unmapped"] == {"备注": "cli 备注0"}
     assert "440307198501011233"[:17] in "".join(records)  # the 15-digit number, upgraded
     before = _counts(db)
-    again = onemap("sources", "deliver", "--department", "police", str(path), url=database_url)
+    again = onemap("sources", "deliver", "--department", "police", "--no-fuse", str(path), url=database_url)
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout.strip().splitlines()[-1])["duplicate"] is True
     assert _counts(db) == before
@@ -142,7 +139,7 @@ def test_cli_names_a_missing_required_column(
     path = tmp_path / "no_name.csv"
     path.write_text("公民身份号码,性别\n110101199003071234,男\n", encoding="utf-8")
     before = _counts(db)
-    result = onemap("sources", "deliver", "--department", "police", str(path), url=database_url)
+    result = onemap("sources", "deliver", "--department", "police", "--no-fuse", str(path), url=database_url)
     assert result.returncode == 2
     assert "姓名 (name)" in result.stderr and "Traceback" not in result.stderr
     assert _counts(db) == before
@@ -203,10 +200,11 @@ def test_a_key_the_department_may_not_send(
     client: TestClient, keys: dict[str, str], db: psycopg.Connection
 ) -> None:
     before = _counts(db)
-    mapping = "entity_kind: person\nrequired: [id_number]\ncolumns:\n  id_number: [公民身份号码]\n  phone: [联系电话]\n"
-    content = "公民身份号码,联系电话\n110101199003071234,13812345678\n".encode()
-    response = _deliver(client, keys["police"], "police", "p.csv", content, mapping=mapping)
-    _refused(response, db, before, "police may not send phone")
+    # Social security verifies names and phones; the sex on file is the police's to say.
+    mapping = "entity_kind: person\nrequired: [id_number]\ncolumns:\n  id_number: [公民身份号码]\n  sex: [性别]\n"
+    content = "公民身份号码,性别\n110101199003071234,M\n".encode()
+    response = _deliver(client, keys["admin"], "social_security", "p.csv", content, mapping=mapping)
+    _refused(response, db, before, "social_security may not send sex")
     # Nor a kind of record the department's catalogue has no item for.
     response = _deliver(client, keys["market"], "market", "p.csv", content, mapping=mapping)
     _refused(response, db, before, "market may not send person records")

@@ -5,6 +5,7 @@ history. In a database of its own: these tests add people, enterprises and build
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -286,3 +287,29 @@ def test_retirement_keeps_the_history(conn: psycopg.Connection, tmp_path: Path) 
         (company[0],),
     ).fetchone()
     assert before == ("active",)
+
+
+def test_arrival_triggers_fusion_once_across_workers(url: str, conn: psycopg.Connection, tmp_path: Path) -> None:
+    from spatial.sources.arrivals import ArrivalFuser
+
+    # Two workers listening, as two server processes would.
+    workers = [ArrivalFuser(url, debounce_seconds=0.5).start() for _ in range(2)]
+    try:
+        runs_before = conn.execute("SELECT count(*) FROM onemap.fusion_run").fetchone()
+        newcomer = _new_id(905)
+        _deliver(conn, tmp_path, "police", "arrival.csv", f"公民身份号码,姓名\n{newcomer},许及时\n")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT 1 FROM onemap.person WHERE id_number = %s", (newcomer,)).fetchone():
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the delivered person did not reach the archive within 30 s")
+        time.sleep(1.5)  # let the other worker look too
+        runs_after = conn.execute("SELECT count(*) FROM onemap.fusion_run").fetchone()
+        assert runs_before is not None and runs_after is not None
+        assert runs_after[0] - runs_before[0] == 1  # one run, by one of the two workers
+        assert sum(w.runs for w in workers) == 1
+    finally:
+        for worker in workers:
+            worker.stop()

@@ -15,6 +15,7 @@ from api.auth import create_key
 from spatial.database import engine_for
 from spatial.sources.settings import get_sources_settings
 from tests._layer_helpers import make_keys
+from tests._sources_helpers import sources_client
 
 
 @pytest.fixture(scope="module")
@@ -33,10 +34,7 @@ def keys(database_url: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def client(platform_env: str) -> Iterator[TestClient]:
-    from api.main import create_app
-
-    with TestClient(create_app()) as test_client:
-        yield test_client
+    yield from sources_client()
 
 
 @pytest.fixture(scope="module")
@@ -129,11 +127,11 @@ def test_a_batch_with_one_bad_record_is_refused_whole(
 def test_a_key_the_department_may_not_send_is_a_rejected_record(
     client: TestClient, keys: dict[str, str], db: psycopg.Connection, residents: list[dict[str, str]]
 ) -> None:
-    record = {"id_number": residents[0]["公民身份号码"], "name": residents[0]["姓名"], "phone": "13800138000"}
+    record = {"id_number": residents[0]["公民身份号码"], "name": residents[0]["姓名"], "sex": "M"}
     before = _record_count(db)
-    response = _push(client, keys["police"], "police", _ndjson([record]))
+    response = _push(client, keys["social_security"], "social_security", _ndjson([record]))
     assert response.status_code == 422
-    assert "may not send phone" in response.json()["results"][0]["reason"]
+    assert "may not send sex" in response.json()["results"][0]["reason"]
     assert _record_count(db) == before
 
 

@@ -37,6 +37,7 @@ def deliver(
     encoding: Annotated[str | None, typer.Option(help="e.g. GBK; detected when omitted.")] = None,
     sheet: Annotated[str | None, typer.Option(help="Sheet, layer or dataset inside the file.")] = None,
     allow_outside_china: Annotated[bool, typer.Option(help="Accept coordinates outside China.")] = False,
+    fuse: Annotated[bool, typer.Option(help="Fuse what arrived into the archives right away.")] = True,
 ) -> None:
     """Deliver a department's file: mapped, checked row by row, all or nothing; re-sending it is a no-op."""
     import getpass

@@ -24,6 +24,7 @@ from spatial.ingest.archive import open_upload
 from spatial.ingest.geometry import Reprojector, check_extent
 from spatial.ingest.load import open_source, unreadable_as_refused
 from spatial.ingest.sources import Chunk, Source
+from spatial.sources.arrivals import announce
 from spatial.sources.checks import Flags, RowRejected, check_row, identifying, text_of
 from spatial.sources.errors import DeliveryNotFound, MappingInvalid, MayNotSend
 from spatial.sources.freshness import check_department
@@ -233,6 +234,7 @@ def deliver_file(
             "duplicate": False,
         }
         finish_delivery(conn, delivery_id, run.rows, run.accepted, run.rejected, report)
+        announce(conn, delivery_id)
     conn.commit()
     return report
 

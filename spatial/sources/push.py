@@ -16,6 +16,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
+from spatial.sources.arrivals import CHANNEL
 from spatial.sources.checks import Flags, RowRejected, check_row, identifying
 from spatial.sources.errors import IdempotencyConflict, MayNotSend, SourceRefused
 from spatial.sources.mapping import ColumnMapping
@@ -202,4 +203,5 @@ async def push_records(
         await conn.execute(
             "UPDATE onemap.source_delivery SET report = %s WHERE id = %s", (Jsonb(report), delivery_id)
         )
+        await conn.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(delivery_id)))
     return PushResult(201, report)

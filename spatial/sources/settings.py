@@ -14,6 +14,7 @@ class SourcesSettings(BaseSettings):
 
     max_push_bytes: int = 16 * MIB  # one pushed batch (NDJSON or a JSON array), as sent
     max_idempotency_key: int = 200  # characters
+    fuse_on_arrival: bool = True  # each server worker listens for arrivals and fuses them (one at a time)
     fusion_debounce_seconds: float = 5.0  # arrivals within this window are fused together
     pull_retry_seconds: float = 60.0  # first wait after a failed pull; doubles up to pull_retry_max_seconds
     pull_retry_max_seconds: float = 3600.0
