@@ -27,6 +27,7 @@ from spatial.errors import (
     TooLarge,
 )
 from spatial.kpis.errors import OutsideScope
+from spatial.sources.errors import IdempotencyConflict, PushTooLarge
 
 log = logging.getLogger("onemap.api")
 
@@ -47,6 +48,8 @@ STATUS_BY_ERROR: list[tuple[type[Exception], int]] = [
     (OutsideScope, 403),
     (NotFound, 404),
     (Conflict, 409),
+    (IdempotencyConflict, 409),
+    (PushTooLarge, 413),
     (TooLarge, 413),
     (InvalidInput, 400),
     (DatabaseUnavailable, 503),

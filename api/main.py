@@ -31,6 +31,7 @@ from api.routers import (
     potential,
     saved_maps,
     screens,
+    sources,
     streams,
     styles,
     tiles,
@@ -94,7 +95,7 @@ def create_app() -> FastAPI:
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
                    department_layers, warnings, verification, potential, analysis, streams, cases, open311,
-                   kpis, saved_maps, screens):
+                   kpis, saved_maps, screens, sources):
         app.include_router(module.router)
     install_openapi(app)
     # screens' assets (ECharts, the wall's runtime) before the viewer's, whose mount would catch /static/screens

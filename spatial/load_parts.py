@@ -155,7 +155,9 @@ def _restore_constraints_and_indexes(conn: psycopg.Connection) -> None:
     # later", and every CREATE TABLE this process runs afterwards (another database's migration) leaves it out.
     for item in _secondary_indexes():
         if isinstance(item, sa.UniqueConstraint) and item.name not in constraints:
-            conn.execute(str(sa.schema.AddConstraint(item, isolate_from_table=False).compile(dialect=dialect)))
+            conn.execute(
+                str(sa.schema.AddConstraint(item, isolate_from_table=False).compile(dialect=dialect))
+            )
         elif isinstance(item, sa.Index) and item.name not in indexes:
             conn.execute(
                 str(
@@ -193,21 +195,29 @@ def copy_frame(conn: psycopg.Connection, table_name: str, frame: pd.DataFrame) -
         copy_columns(conn, table_name, {c.name: _column_values(batch, c) for c in columns})
 
 
-def copy_columns(conn: psycopg.Connection, table_name: str, columns: Mapping[str, Any]) -> None:
-    """COPY equally long columns (pandas Series, numpy or Arrow arrays) into ``onemap.<table_name>``.
-
-    The rows travel as CSV written by Arrow, several times faster than pandas' to_csv on millions of rows.
-    """
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
-        sql.Identifier(SCHEMA, table_name), sql.SQL(", ").join(sql.Identifier(name) for name in columns)
+def copy_statement(table_name: str, names: list[str]) -> sql.Composed:
+    return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(SCHEMA, table_name), sql.SQL(", ").join(sql.Identifier(name) for name in names)
     )
+
+
+def csv_data(columns: Mapping[str, Any]) -> memoryview:
+    """Equally long columns (pandas Series, numpy or Arrow arrays, lists) as COPY's CSV, written by Arrow."""
     arrays = {
         name: v if isinstance(v, pa.Array) else pa.array(v, from_pandas=True) for name, v in columns.items()
     }
     buffer = io.BytesIO()
     pa_csv.write_csv(pa.table(arrays), buffer, pa_csv.WriteOptions(include_header=False))
-    with conn.cursor().copy(statement) as copy:
-        copy.write(buffer.getbuffer())
+    return buffer.getbuffer()
+
+
+def copy_columns(conn: psycopg.Connection, table_name: str, columns: Mapping[str, Any]) -> None:
+    """COPY equally long columns (pandas Series, numpy or Arrow arrays) into ``onemap.<table_name>``.
+
+    The rows travel as CSV written by Arrow, several times faster than pandas' to_csv on millions of rows.
+    """
+    with conn.cursor().copy(copy_statement(table_name, list(columns))) as copy:
+        copy.write(csv_data(columns))
 
 
 def ewkb_hex(geoms: np.ndarray) -> pa.Array:

@@ -27,8 +27,17 @@ ROLES = (
 ISSUE_STATUSES = ("open", "confirmed", "dismissed")
 SENSITIVITIES = ("public", "internal", "restricted")
 DEPARTMENTS = (
-    "grid", "police", "market", "social_security", "housing", "emergency",
-    "urban_management", "water", "education", "health", "industry",
+    "grid",
+    "police",
+    "market",
+    "social_security",
+    "housing",
+    "emergency",
+    "urban_management",
+    "water",
+    "education",
+    "health",
+    "industry",
 )
 
 # Deterministic constraint names, so the loader can drop and re-add foreign keys around a bulk load.
@@ -52,7 +61,8 @@ def _in(column: str, values: tuple[str, ...]) -> sa.CheckConstraint:
 
 
 admin_area = sa.Table(
-    "admin_area", metadata,
+    "admin_area",
+    metadata,
     sa.Column("code", sa.Text, primary_key=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("level", sa.Text, nullable=False),
@@ -63,7 +73,8 @@ admin_area = sa.Table(
 )
 
 building = sa.Table(
-    "building", metadata,
+    "building",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("code", sa.Text, nullable=False, unique=True),
     sa.Column("name", sa.Text),
@@ -86,10 +97,16 @@ building = sa.Table(
 )
 
 house_unit = sa.Table(
-    "house_unit", metadata,
+    "house_unit",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
-    sa.Column("building_id", sa.BigInteger, sa.ForeignKey("building.id", ondelete="CASCADE"), nullable=False,
-              index=True),
+    sa.Column(
+        "building_id",
+        sa.BigInteger,
+        sa.ForeignKey("building.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("unit_no", sa.Text, nullable=False),
     sa.Column("floor", sa.SmallInteger, nullable=False),
     sa.Column("room_no", sa.Text, nullable=False),
@@ -104,7 +121,8 @@ house_unit = sa.Table(
 )
 
 person = sa.Table(
-    "person", metadata,
+    "person",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("id_number", sa.CHAR(18), nullable=False, unique=True),
     sa.Column("name", sa.Text, nullable=False),
@@ -119,10 +137,12 @@ person = sa.Table(
 )
 
 residence = sa.Table(
-    "residence", metadata,
+    "residence",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
-    sa.Column("person_id", sa.BigInteger, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False,
-              index=True),
+    sa.Column(
+        "person_id", sa.BigInteger, sa.ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
     sa.Column("house_unit_id", sa.BigInteger, nullable=False, index=True),
     # The unit's building, kept with the residence so that residents per building, grid or street join 170k
     # buildings instead of 2.9M units; the foreign key below keeps it equal to the unit's, edits included.
@@ -131,14 +151,17 @@ residence = sa.Table(
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_to", sa.Date),
     sa.ForeignKeyConstraint(
-        ["house_unit_id", "building_id"], ["house_unit.id", "house_unit.building_id"],
-        ondelete="CASCADE", onupdate="CASCADE",
+        ["house_unit_id", "building_id"],
+        ["house_unit.id", "house_unit.building_id"],
+        ondelete="CASCADE",
+        onupdate="CASCADE",
     ),
     sa.CheckConstraint("valid_to IS NULL OR valid_to > valid_from", name="period_ordered"),
 )
 
 enterprise = sa.Table(
-    "enterprise", metadata,
+    "enterprise",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("credit_code", sa.CHAR(18), nullable=False, unique=True),
     sa.Column("credit_code_check_ok", sa.Boolean, nullable=False, server_default=sa.true()),
@@ -157,21 +180,28 @@ enterprise = sa.Table(
 )
 
 source_record = sa.Table(
-    "source_record", metadata,
+    "source_record",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("department", sa.Text, nullable=False),
     sa.Column("entity_kind", sa.Text, nullable=False),
     sa.Column("entity_key", sa.Text, nullable=False),
     sa.Column("payload", JSONB, nullable=False),
     sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # The delivery (file, push batch or pull) the record came in; NULL for records written before 0007.
+    # No foreign key: 0001 builds this table from the current metadata, before source_delivery exists.
+    sa.Column("delivery_id", sa.BigInteger, index=True),
     sa.Index("source_record_entity", "entity_kind", "entity_key"),
     _in("department", DEPARTMENTS),
-    sa.CheckConstraint("entity_kind IN ('person', 'enterprise', 'building', 'residence')", name="kind_allowed"),
+    sa.CheckConstraint(
+        "entity_kind IN ('person', 'enterprise', 'building', 'residence')", name="kind_allowed"
+    ),
 )
 
 # The generator's answer key: which source values it made disagree on purpose (for measuring fusion).
 planted_disagreement = sa.Table(
-    "planted_disagreement", metadata,
+    "planted_disagreement",
+    metadata,
     sa.Column("department", sa.Text, primary_key=True),
     sa.Column("entity_kind", sa.Text, primary_key=True),
     sa.Column("entity_key", sa.Text, primary_key=True),
@@ -179,7 +209,8 @@ planted_disagreement = sa.Table(
 )
 
 verification_issue = sa.Table(
-    "verification_issue", metadata,
+    "verification_issue",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("entity_kind", sa.Text, nullable=False),
     sa.Column("entity_key", sa.Text, nullable=False),
@@ -200,7 +231,8 @@ verification_issue = sa.Table(
 )
 
 event = sa.Table(
-    "event", metadata,
+    "event",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("severity", sa.SmallInteger, nullable=False),
@@ -216,7 +248,8 @@ event = sa.Table(
 )
 
 layer = sa.Table(
-    "layer", metadata,
+    "layer",
+    metadata,
     sa.Column("id", sa.Text, primary_key=True),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("description", sa.Text, nullable=False, server_default=""),
@@ -248,7 +281,8 @@ layer = sa.Table(
 )
 
 api_key = sa.Table(
-    "api_key", metadata,
+    "api_key",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("key_hash", sa.Text, nullable=False, unique=True),
     sa.Column("label", sa.Text, nullable=False),
@@ -268,7 +302,8 @@ api_key = sa.Table(
 )
 
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), index=True),
     sa.Column("actor", sa.Text, nullable=False),
@@ -281,14 +316,23 @@ audit_log = sa.Table(
 
 # Resumable bulk loads: one row per finished chunk of a generated district.
 load_progress = sa.Table(
-    "load_progress", metadata,
+    "load_progress",
+    metadata,
     sa.Column("dataset", sa.Text, primary_key=True),
     sa.Column("chunk_name", sa.Text, primary_key=True),
     sa.Column("finished_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )
 
 # Tables whose previous versions are kept in <name>_history by the trigger of sql/history.sql.
-VERSIONED_TABLES = ("admin_area", "building", "house_unit", "person", "enterprise", "event", "verification_issue")
+VERSIONED_TABLES = (
+    "admin_area",
+    "building",
+    "house_unit",
+    "person",
+    "enterprise",
+    "event",
+    "verification_issue",
+)
 
 # --- Fusion, declarations and monitoring (migration 0003) ---------------------------------------------------
 
@@ -296,7 +340,8 @@ MATCH_KINDS = ("exact", "normalised", "phone", "number", "fuzzy")
 
 # Admin overrides of the packaged source rules (spatial/fusion/rules.yaml): one row replaces one attribute's rule.
 fusion_rule = sa.Table(
-    "fusion_rule", metadata,
+    "fusion_rule",
+    metadata,
     sa.Column("entity_kind", sa.Text, primary_key=True),
     sa.Column("attribute", sa.Text, primary_key=True),
     sa.Column("authority", sa.Text, nullable=False),
@@ -310,7 +355,8 @@ fusion_rule = sa.Table(
 # Provenance per attribute: for each archive entity and department, the source record fusion used and the
 # attributes that department was the authority for, or verified, under the rules of that run.
 attribute_provenance = sa.Table(
-    "attribute_provenance", metadata,
+    "attribute_provenance",
+    metadata,
     sa.Column("entity_kind", sa.Text, primary_key=True),
     sa.Column("entity_key", sa.Text, primary_key=True),
     sa.Column("department", sa.Text, primary_key=True),
@@ -322,7 +368,8 @@ attribute_provenance = sa.Table(
 )
 
 fusion_run = sa.Table(
-    "fusion_run", metadata,
+    "fusion_run",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("started_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("finished_at", sa.DateTime(timezone=True)),
@@ -331,17 +378,24 @@ fusion_run = sa.Table(
 
 # Source records fusion could not use, with the reason (one per record and run).
 fusion_rejection = sa.Table(
-    "fusion_rejection", metadata,
+    "fusion_rejection",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
-    sa.Column("run_id", sa.BigInteger, sa.ForeignKey("fusion_run.id", ondelete="CASCADE"), nullable=False,
-              index=True),
+    sa.Column(
+        "run_id",
+        sa.BigInteger,
+        sa.ForeignKey("fusion_run.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
     sa.Column("source_record_id", sa.BigInteger, nullable=False, index=True),
     sa.Column("reason", sa.Text, nullable=False),
 )
 
 # Cleaned citizen declarations, matched to buildings and units where possible.
 declaration = sa.Table(
-    "declaration", metadata,
+    "declaration",
+    metadata,
     sa.Column("id", sa.BigInteger, primary_key=True),
     sa.Column("batch", sa.Text, nullable=False, index=True),
     sa.Column("row_no", sa.Integer, nullable=False),
@@ -361,14 +415,17 @@ declaration = sa.Table(
 # A monitoring rule's hit on a subject (unit, building, enterprise), tied to the event it raised: one open
 # warning per subject however often the rules run; acknowledging / closing notes live here.
 warning = sa.Table(
-    "warning", metadata,
+    "warning",
+    metadata,
     sa.Column("event_id", sa.BigInteger, sa.ForeignKey("event.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("rule", sa.Text, nullable=False),
     sa.Column("subject_key", sa.Text, nullable=False),
     sa.Column("detail", JSONB, nullable=False, server_default="{}"),
     sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
     sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), index=True),
+    sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now(), index=True
+    ),
     sa.Column("handled_by", sa.Text),
     sa.Column("note", sa.Text),
     sa.UniqueConstraint("rule", "subject_key", name="warning_subject"),
@@ -595,4 +652,138 @@ grid_task = sa.Table(
     sa.Column("done_note", sa.Text),
     _in("kind", TASK_KINDS),
     _in("status", TASK_STATUSES),
+)
+
+# --- The source catalogue and deliveries (migration 0007) ----------------------------------------------------
+# The "three lists" (三张清单) of each department: functions, matters and systems, and per system its data
+# items. A data item says which entity kind and attributes the department sends, for which it is the authority
+# and which it verifies, how often, in which format, and optionally where to pull it from.
+
+ENTITY_KINDS = ("person", "enterprise", "building", "residence")
+CHANNELS = ("file", "push", "pull")
+
+source_function = sa.Table(
+    "source_function",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("basis", sa.Text, nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.UniqueConstraint("department", "name", name="source_function_name"),
+    _in("department", DEPARTMENTS),
+)
+
+source_matter = sa.Table(
+    "source_matter",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("function_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("kind", sa.Text, nullable=False, server_default=""),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.UniqueConstraint("department", "name", name="source_matter_name"),
+    _in("department", DEPARTMENTS),
+)
+
+source_system = sa.Table(
+    "source_system",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("contact", sa.Text, nullable=False, server_default=""),
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.UniqueConstraint("department", "name", name="source_system_name"),
+    _in("department", DEPARTMENTS),
+)
+
+source_item = sa.Table(
+    "source_item",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("system_name", sa.Text, nullable=False, server_default=""),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("entity_kind", sa.Text, nullable=False),
+    sa.Column("authoritative_for", sa.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("verifies", sa.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("frequency", sa.Text, nullable=False, server_default="daily"),
+    sa.Column("format", sa.Text, nullable=False, server_default=""),
+    sa.Column("contact", sa.Text, nullable=False, server_default=""),
+    # Where to pull from: {"kind": "postgresql", "dsn_env": ..., "query": ..., "mark": ...} or
+    # {"kind": "ogcapi", "url": ..., "collection": ..., "mark": ...}; secrets are named, never stored here.
+    sa.Column("pull", JSONB),
+    sa.Column("pull_mark", sa.Text),  # the high-water mark reached by the last successful pull
+    sa.Column("pull_state", JSONB, nullable=False, server_default="{}"),  # last attempt, error, next try
+    sa.Column("extra", JSONB, nullable=False, server_default="{}"),
+    sa.UniqueConstraint("department", "entity_kind", "name", name="source_item_name"),
+    _in("department", DEPARTMENTS),
+    _in("entity_kind", ENTITY_KINDS),
+)
+
+source_delivery = sa.Table(
+    "source_delivery",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("department", sa.Text, nullable=False),
+    sa.Column("item_id", sa.BigInteger, sa.ForeignKey("source_item.id", ondelete="SET NULL"), index=True),
+    sa.Column("channel", sa.Text, nullable=False),
+    sa.Column("filename", sa.Text),
+    sa.Column("content_hash", sa.Text, nullable=False),
+    sa.Column("idempotency_key", sa.Text),
+    sa.Column("received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    sa.Column("actor", sa.Text, nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("accepted", sa.Integer, nullable=False),
+    sa.Column("rejected", sa.Integer, nullable=False),
+    sa.Column("report", JSONB, nullable=False, server_default="{}"),
+    _in("channel", CHANNELS),
+    # A re-sent file (same bytes) is the same delivery; a push re-sent with its Idempotency-Key likewise.
+    sa.Index(
+        "source_delivery_file",
+        "department",
+        "content_hash",
+        unique=True,
+        postgresql_where=sa.text("channel = 'file'"),
+    ),
+    sa.Index(
+        "source_delivery_key",
+        "department",
+        "idempotency_key",
+        unique=True,
+        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+    ),
+)
+
+# The rows of a delivery that were not accepted, with the reason (the delivery's report, downloadable as CSV).
+source_rejection = sa.Table(
+    "source_rejection",
+    metadata,
+    sa.Column(
+        "delivery_id",
+        sa.BigInteger,
+        sa.ForeignKey("source_delivery.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("row_no", sa.Integer, primary_key=True),
+    sa.Column("entity_key", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+)
+
+# How fusion linked a record sent without a usable key to an entity: by which attributes, with what confidence.
+source_resolution = sa.Table(
+    "source_resolution",
+    metadata,
+    sa.Column("source_record_id", sa.BigInteger, primary_key=True),
+    sa.Column("entity_kind", sa.Text, nullable=False),
+    sa.Column("entity_key", sa.Text, nullable=False),
+    sa.Column("method", sa.Text, nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("run_id", sa.BigInteger, nullable=False),
+    sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
 )

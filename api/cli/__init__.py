@@ -13,7 +13,7 @@ app = typer.Typer(help="onemap: one map for city operations.", no_args_is_help=T
 
 # Each module registers its commands; imported lazily so `onemap --help` stays fast.
 COMMAND_MODULES = ("db", "data", "serve", "fuse", "tiles", "raster", "keys", "layers", "analysis", "jobs", "door",
-                   "kpis")
+                   "kpis", "sources")
 
 
 def _register() -> None:

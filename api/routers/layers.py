@@ -39,7 +39,7 @@ router = APIRouter(tags=["Department layers"])
 COPY_BLOCK = 1024 * 1024
 
 
-def _save(upload: UploadFile, into: Path) -> Path:
+def save_upload(upload: UploadFile, into: Path) -> Path:
     limit = get_ingest_settings().max_upload_bytes
     target = into / "upload.bin"
     written = 0
@@ -65,7 +65,7 @@ def upload(
 ) -> dict[str, Any]:
     uploads.owner_for(who, request.department)  # refuse before reading a byte
     with tempfile.TemporaryDirectory(prefix="onemap-post-") as folder:
-        path = _save(file, Path(folder))
+        path = save_upload(file, Path(folder))
         result = uploads.upload_layer(database_url(), path, file.filename or "upload", request, who)
     return result.as_dict()
 

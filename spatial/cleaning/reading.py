@@ -19,10 +19,11 @@ class Table:
     encoding: str | None = None
 
 
-def read_table(path: Path, known_columns: set[str]) -> Table:
-    """The header row is the first row holding a known column name (title rows above it are skipped)."""
+def read_table(path: Path, known_columns: set[str], sheet: str | None = None) -> Table:
+    """The header row is the first row holding a known column name (title rows above it are skipped).
+    `sheet` names a workbook's sheet (the first one by default)."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
-        grid = _excel_cells(path)
+        grid = _excel_cells(path, sheet)
         encoding = None
     elif path.suffix.lower() in (".csv", ".txt"):
         text, encoding = decode(path.read_bytes())
@@ -61,14 +62,29 @@ def _key(cell: str) -> str:
     return "".join(cell.split())
 
 
-def _excel_cells(path: Path) -> list[list[str]]:
+def sheet_names(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True)
+    except Exception as exc:  # openpyxl raises many types for damaged files
+        raise InvalidInput(f"{path.name}: not a readable Excel file ({type(exc).__name__})") from None
+    try:
+        return list(book.sheetnames)
+    finally:
+        book.close()
+
+
+def _excel_cells(path: Path, name: str | None = None) -> list[list[str]]:
     from openpyxl import load_workbook
 
     try:
         book = load_workbook(path, data_only=True)
     except Exception as exc:  # openpyxl raises many types for damaged files
         raise InvalidInput(f"{path.name}: not a readable Excel file ({type(exc).__name__})") from None
-    sheet = book.worksheets[0]
+    if name is not None and name not in book.sheetnames:
+        raise InvalidInput(f"{path.name} has no sheet {name!r}; its sheets: {', '.join(book.sheetnames)}")
+    sheet = book[name] if name is not None else book.worksheets[0]
     cells = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     # A merged range keeps its value in the top-left cell only: copy it into every cell of the range.
     for merged in sheet.merged_cells.ranges:

@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from spatial.errors import InvalidInput
+from spatial.fusion.authority import check_authorities
 from spatial.fusion.rules import RuleSet, apply_overrides, load_rule_file
 from spatial.fusion.statements import run_file
 
@@ -26,6 +27,8 @@ from spatial.fusion.statements import run_file
 FUSION_LOCK = 7_170_001
 WORK_SCHEMA = "onemap_fusion_work"
 STEPS = (
+    "01b_resolve.sql",
+    "01c_create.sql",
     "02_reject.sql",
     "03_latest.sql",
     "04_claims.sql",
@@ -34,6 +37,7 @@ STEPS = (
     "07_provenance.sql",
     "08_archive.sql",
     "09_residence.sql",
+    "09b_retire.sql",
     "10_finish.sql",
 )
 
@@ -94,6 +98,7 @@ def run_fusion(
         ruleset = current_rules(conn, rules)
         if not ruleset.rules:
             raise InvalidInput("no valid fusion rule: " + "; ".join(str(e) for e in ruleset.errors))
+        check_authorities(conn, ruleset)
         run_id = _start_run(conn)
         report = FusionReport(run_id, rule_errors=[str(e) for e in ruleset.errors])
         _load_rules(conn, ruleset)
@@ -105,7 +110,8 @@ def run_fusion(
         report.records = _scalar(conn, "SELECT count(*) FROM fusion_batch")
         for step in STEPS:
             step_started = time.perf_counter()
-            report.counts.update(run_file(conn, step, {"run_id": run_id, "upto": upto}))
+            params = {"run_id": run_id, "upto": upto, "threshold": ruleset.resolution_threshold}
+            report.counts.update(run_file(conn, step, params))
             report.step_seconds[step.removesuffix(".sql")] = round(time.perf_counter() - step_started, 2)
         report.rejected = _scalar(conn, "SELECT count(*) FROM fusion_batch WHERE rejected")
         report.rejections = _rejections(conn, run_id, sample_rejections)
@@ -140,6 +146,7 @@ def _load_rules(conn: psycopg.Connection, ruleset: RuleSet) -> None:
         "is_authority boolean, match text, threshold double precision)"
     )
     conn.execute("CREATE UNLOGGED TABLE fusion_source_kind (entity_kind text, source_kind text)")
+    conn.execute("CREATE UNLOGGED TABLE fusion_creator (entity_kind text, department text)")
     with conn.cursor() as cursor:
         cursor.executemany(
             "INSERT INTO fusion_rule_now VALUES (%s, %s, %s, %s, %s, %s)",
@@ -153,8 +160,9 @@ def _load_rules(conn: psycopg.Connection, ruleset: RuleSet) -> None:
             "INSERT INTO fusion_source_kind VALUES (%s, %s)",
             [(kind, source) for kind, sources in ruleset.sources.items() for source in sources],
         )
+        cursor.executemany("INSERT INTO fusion_creator VALUES (%s, %s)", list(ruleset.creators.items()))
     # Without statistics the planner assumes ~1,000 rows in each, and hashes whole tables against them.
-    conn.execute("ANALYZE fusion_rule_now, fusion_source_kind")
+    conn.execute("ANALYZE fusion_rule_now, fusion_source_kind, fusion_creator")
 
 
 def _rejections(conn: psycopg.Connection, run_id: int, limit: int) -> list[dict[str, Any]]:

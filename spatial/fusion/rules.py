@@ -21,6 +21,8 @@ ARCHIVE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "building": ("floors", "use", "built_year"),
 }
 SOURCE_KINDS = ("person", "residence", "enterprise", "building")
+DEFAULT_CREATORS = {"person": "police", "enterprise": "market", "building": "housing"}
+DEFAULT_THRESHOLD = 0.8
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,10 @@ class RuleSet:
     rules: list[FusionRule] = field(default_factory=list)
     sources: dict[str, tuple[str, ...]] = field(default_factory=dict)  # archive kind -> source record kinds
     errors: list[RuleError] = field(default_factory=list)
+    # The department whose record of an unknown key creates the entity (others' open an issue instead).
+    creators: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CREATORS))
+    # Records without a usable key are linked to an entity at or above this confidence, else an issue opens.
+    resolution_threshold: float = DEFAULT_THRESHOLD
 
     def rule(self, entity: str, attribute: str) -> FusionRule | None:
         return next((r for r in self.rules if r.entity == entity and r.attribute == attribute), None)
@@ -73,6 +79,7 @@ def load_rule_file(path: Path | None = None) -> RuleSet:
             errors=[RuleError(where, "the rule file must be a mapping with 'sources' and 'rules'")]
         )
     result = RuleSet(sources=_parse_sources(document.get("sources") or {}, where))
+    _parse_creation(document, where, result)
     raw_rules = document.get("rules") or []
     if not isinstance(raw_rules, list):
         result.errors.append(RuleError(where, "'rules' must be a list"))
@@ -86,6 +93,21 @@ def load_rule_file(path: Path | None = None) -> RuleSet:
         if rule is not None:
             result.rules.append(rule)
     return result
+
+
+def _parse_creation(document: Mapping[str, Any], where: str, result: RuleSet) -> None:
+    for kind, department in (document.get("creators") or {}).items():
+        if kind not in ARCHIVE_ATTRIBUTES or department not in DEPARTMENTS:
+            result.errors.append(
+                RuleError(where, f"creators: {kind}: {department} is not an archive and department")
+            )
+        else:
+            result.creators[kind] = str(department)
+    threshold = (document.get("resolution") or {}).get("threshold", DEFAULT_THRESHOLD)
+    if isinstance(threshold, int | float) and 0 < threshold <= 1:
+        result.resolution_threshold = float(threshold)
+    else:
+        result.errors.append(RuleError(where, "resolution.threshold must be a number in (0, 1]"))
 
 
 def _parse_sources(raw: Mapping[str, Any], where: str) -> dict[str, tuple[str, ...]]:
@@ -154,4 +176,4 @@ def apply_overrides(rules: RuleSet, rows: Iterable[Mapping[str, Any]]) -> RuleSe
         errors.extend(RuleError(where, p) for p in problems)
         if rule is not None:
             merged[(rule.entity, rule.attribute)] = rule
-    return RuleSet(list(merged.values()), rules.sources, errors)
+    return RuleSet(list(merged.values()), rules.sources, errors, rules.creators, rules.resolution_threshold)

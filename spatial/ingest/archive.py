@@ -24,7 +24,7 @@ VECTOR_SUFFIXES = {
     ".fgb": "FlatGeobuf",
     ".shp": "ESRI Shapefile",
 }
-TABLE_SUFFIXES = {".csv": "CSV", ".xlsx": "XLSX"}
+TABLE_SUFFIXES = {".csv": "CSV", ".tsv": "CSV", ".xlsx": "XLSX"}
 SUPPORTED_HELP = "GeoPackage, zipped Shapefile, GeoJSON, KML, FlatGeobuf, CSV or .xlsx"
 
 

@@ -59,6 +59,10 @@ class IngestOptions:
     address: str | None = None
     split_mixed: bool = False
     allow_outside_china: bool = False
+    # For department deliveries (spatial.sources): see sources.TableOptions.
+    location_optional: bool = False
+    as_text: bool = False
+    header_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,16 @@ class IngestReport:
         return sum(t.rows for t in self.tables)
 
 
-def _open_source(dataset: Dataset, options: IngestOptions, settings: IngestSettings) -> sources.Source:
-    table_options = sources.TableOptions(options.x, options.y, options.address)
+def open_source(dataset: Dataset, options: IngestOptions, settings: IngestSettings) -> sources.Source:
+    """The chunked reader of an unpacked upload (see ``spatial.ingest.archive.open_upload``)."""
+    table_options = sources.TableOptions(
+        options.x,
+        options.y,
+        options.address,
+        options.location_optional,
+        options.as_text,
+        options.header_names,
+    )
     if dataset.kind == "CSV":
         return sources.open_csv(dataset, options.encoding, table_options, settings.chunk_rows)
     if dataset.kind == "XLSX":
@@ -410,7 +422,7 @@ _READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, p
 
 
 @contextmanager
-def _unreadable_as_refused(kind: str) -> Iterator[None]:
+def unreadable_as_refused(kind: str) -> Iterator[None]:
     try:
         yield
     except UploadRefused:
@@ -444,11 +456,11 @@ def ingest(
     conn.execute("SET LOCAL TIME ZONE 'Asia/Shanghai'")
     with tempfile.TemporaryDirectory(prefix="onemap-upload-") as workdir:
         dataset = open_upload(upload, filename, Path(workdir), settings, options.layer)
-        with _unreadable_as_refused(dataset.kind):
-            source = _open_source(dataset, options, settings)
+        with unreadable_as_refused(dataset.kind):
+            source = open_source(dataset, options, settings)
         report = IngestReport(dataset.kind, source.layer, "", source.encoding, [])
         state = _State(report)
-        with _unreadable_as_refused(dataset.kind):
+        with unreadable_as_refused(dataset.kind):
             _stream(conn, source, table, options, settings, state, progress)
         if source.kind in ("CSV", "XLSX") and not report.source_crs:
             report.source_crs = "none (located by address)"

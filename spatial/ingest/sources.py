@@ -6,6 +6,7 @@ file's CRS (or none, for rows located by address)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -228,6 +229,12 @@ class TableOptions:
     x: str | None = None
     y: str | None = None
     address: str | None = None
+    # Department deliveries: rows need no location (a household register has none), every column stays text
+    # (each row is checked on its own instead of a whole column refused), and the header row is the first one
+    # holding one of these names (title rows above it, a second header row below it).
+    location_optional: bool = False
+    as_text: bool = False
+    header_names: frozenset[str] = frozenset()
 
 
 def _locate(columns: list[str], options: TableOptions) -> tuple[str | None, str | None, str | None]:
@@ -236,8 +243,10 @@ def _locate(columns: list[str], options: TableOptions) -> tuple[str | None, str 
     if x and y and options.address is None:
         return x, y, None
     address = _match_column(columns, options.address, ADDRESS_NAMES, "the address")
-    if address:
+    if address and not options.location_optional:
         return None, None, address
+    if options.location_optional:
+        return None, None, None
     raise BadColumns(
         "found no coordinate columns (lon/lat, 经度/纬度, x/y) and no address column (地址, address) among: "
         f"{', '.join(columns)}; name them with x= and y=, or address="
@@ -252,7 +261,7 @@ def _table_chunks(frames: Iterator[pd.DataFrame], source: Source, options: Table
         if not source.fields:
             columns = list(raw.columns)
             x, y, source.address_column = _locate(columns, options)
-            source.fields = [SourceField(c, _infer(raw[c])) for c in columns]
+            source.fields = [SourceField(c, "string" if options.as_text else _infer(raw[c])) for c in columns]
             for spec in source.fields:
                 if spec.name in (x, y):
                     spec.type = "number"
@@ -297,7 +306,51 @@ def open_csv(dataset: Dataset, encoding: str | None, options: TableOptions, batc
     return source
 
 
-def _xlsx_frames(path: Path, sheet: str | None, batch_size: int) -> Iterator[pd.DataFrame]:
+def _is_header(values: tuple[Any, ...], names: frozenset[str]) -> bool:
+    if not names:
+        return any(v is not None for v in values)
+    return any(_cell_name(v) in names for v in values)
+
+
+def _cell_name(value: Any) -> str:
+    return "".join(str(value).split()) if value is not None else ""
+
+
+def _combine_header(top: tuple[Any, ...], below: tuple[Any, ...] | None, names: frozenset[str]) -> list[str]:
+    """One header from a row and, when the row below holds two or more known names, that second row too: a
+    merged group heading (基本信息 over 姓名 | 性别) gives way to the sub-heading below it. A merged heading keeps
+    its text in its first cell only; the cells to its right are filled with it."""
+    if not names:
+        return [str(v) if v is not None else f"column_{i + 1}" for i, v in enumerate(top)]
+    filled: list[str] = []
+    for value in top:
+        filled.append(_cell_name(value) or (filled[-1] if filled else ""))
+    if below is not None and sum(_cell_name(v) in names for v in below) >= 2:
+        sub = [_cell_name(v) for v in below] + [""] * max(len(filled) - len(below), 0)
+        filled = [s if s in names or (s and not t) else t for t, s in zip(filled, sub, strict=False)]
+    return [name or f"column_{i + 1}" for i, name in enumerate(filled)]
+
+
+def _sheet_rows(
+    rows: Iterator[tuple[Any, ...]], names: frozenset[str]
+) -> tuple[list[str], Iterator[tuple[Any, ...]]] | None:
+    """(header, the data rows after it) of one sheet, or None when no row looks like the header."""
+    for values in rows:
+        if not _is_header(values, names):
+            continue
+        below = next(rows, None)
+        header = _combine_header(values, below, names)
+        if below is not None and sum(_cell_name(v) in names for v in below) < 2:
+            return header, itertools.chain([below], rows)
+        return header, rows
+    return None
+
+
+def _xlsx_frames(
+    path: Path, sheet: str | None, batch_size: int, names: frozenset[str] = frozenset()
+) -> Iterator[pd.DataFrame]:
+    """Rows of the chosen sheet; with known header names and no sheet chosen, of every sheet whose header holds
+    one of them (departments split a register into one sheet per street), in the first such sheet's columns."""
     from openpyxl import load_workbook
 
     book = load_workbook(path, read_only=True, data_only=True)
@@ -306,33 +359,47 @@ def _xlsx_frames(path: Path, sheet: str | None, batch_size: int) -> Iterator[pd.
             raise LayerChoiceNeeded(
                 f"the workbook has no sheet {sheet!r}; its sheets: {', '.join(book.sheetnames)}"
             )
-        rows = (
-            book[sheet].iter_rows(values_only=True)
-            if sheet
-            else book.worksheets[0].iter_rows(values_only=True)
-        )
-        header: list[str] | None = None
-        batch: list[tuple[Any, ...]] = []
-        for values in rows:
-            if header is None:
-                if any(v is not None for v in values):
-                    header = [str(v) if v is not None else f"column_{i + 1}" for i, v in enumerate(values)]
+        if sheet is not None:
+            sheets = [book[sheet]]
+        elif names:
+            sheets = list(book.worksheets)
+        else:
+            sheets = [book.worksheets[0]]
+        columns: list[str] | None = None
+        for worksheet in sheets:
+            found = _sheet_rows(iter(worksheet.iter_rows(values_only=True)), names)
+            if found is None:
                 continue
-            if all(v is None for v in values):
-                continue
-            batch.append(tuple(values[: len(header)]))
-            if len(batch) >= batch_size:
-                yield pd.DataFrame(batch, columns=header, dtype=object)
-                batch = []
-        if header is None:
-            raise NoFeatures("the workbook's first sheet is empty")
-        if batch:
-            yield pd.DataFrame(batch, columns=header, dtype=object)
+            header, rows = found
+            columns = columns or header
+            batch: list[tuple[Any, ...]] = []
+            for values in rows:
+                if all(v is None for v in values):
+                    continue
+                batch.append(tuple(values[: len(header)]) + (None,) * max(len(header) - len(values), 0))
+                if len(batch) >= batch_size:
+                    yield _frame(batch, header, columns)
+                    batch = []
+            if batch:
+                yield _frame(batch, header, columns)
+        if columns is None:
+            raise NoFeatures(
+                "the workbook's first sheet is empty"
+                if not names
+                else "no sheet of the workbook has a header row with a known column"
+            )
     finally:
         book.close()
 
 
+def _frame(batch: list[tuple[Any, ...]], header: list[str], columns: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame(batch, columns=header, dtype=object)
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+    return frame.reindex(columns=columns) if list(frame.columns) != columns else frame
+
+
 def open_xlsx(dataset: Dataset, sheet: str | None, options: TableOptions, batch_size: int) -> Source:
     source = Source("XLSX", sheet, "EPSG:4326", "Point", None, None)
-    source._chunks = _table_chunks(_xlsx_frames(dataset.path, sheet, batch_size), source, options)
+    frames = _xlsx_frames(dataset.path, sheet, batch_size, options.header_names)
+    source._chunks = _table_chunks(frames, source, options)
     return source

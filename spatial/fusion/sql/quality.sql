@@ -5,7 +5,7 @@ WITH found AS (
     SELECT DISTINCT source.key AS department, i.entity_kind, i.entity_key, i.attribute
     FROM onemap.verification_issue i
     CROSS JOIN LATERAL jsonb_each(i.values) AS source
-    WHERE i.decided_by IS DISTINCT FROM 'onemap fuse'
+    WHERE i.decided_by IS DISTINCT FROM 'onemap fuse' AND i.attribute NOT IN ('existence', 'identity')
       AND (source.value ->> 'agrees')::boolean IS FALSE
 ), planted AS (
     SELECT department, CASE entity_kind WHEN 'residence' THEN 'person' ELSE entity_kind END AS entity_kind,
