@@ -54,7 +54,9 @@ class UploadRequest(pydantic.BaseModel):
 
     @property
     def options(self) -> IngestOptions:
-        return IngestOptions(**{f.name: getattr(self, f.name) for f in dataclasses.fields(IngestOptions)})
+        # Reading options a user upload does not offer (a delivery's mapping settings) keep their defaults.
+        given = {f.name for f in dataclasses.fields(IngestOptions)} & set(type(self).model_fields)
+        return IngestOptions(**{name: getattr(self, name) for name in given})
 
 
 @dataclass
