@@ -4,7 +4,6 @@ a definition against the catalog; the rows live in ``saved_map``."""
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -12,6 +11,7 @@ from layers.access import ROLES, Principal
 from layers.catalog import Layer
 from layers.query.cql import parse_filter
 from layers.query.selection import Filters, select_features
+from layers.query.temporal import parse_as_of
 from spatial.errors import Forbidden, InvalidInput, NotFound
 from spatial.schema import DEPARTMENTS
 
@@ -72,10 +72,7 @@ def check_definition(definition: MapDefinition, readable: dict[str, Layer]) -> N
                 "view.bbox is [west, south, east, north] in degrees, west < east, south < north"
             )
     if definition.as_of is not None:
-        try:
-            dt.datetime.fromisoformat(definition.as_of.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInput(f"as_of {definition.as_of!r} is not a date or an RFC 3339 instant") from None
+        parse_as_of(definition.as_of)  # InvalidInput says how to write it
 
 
 def check_sharing(roles: list[str], departments: list[str]) -> None:

@@ -12,15 +12,17 @@ from psycopg import AsyncConnection
 
 from api.db import connection
 from api.deps import require_role
+from api.openapi import problem_response
 from layers.access import Principal
 from layers.catalog import readable_layers
-from spatial.errors import Forbidden, InvalidInput
+from layers.query.temporal import parse_as_of
+from spatial import beijing_time
+from spatial.errors import Forbidden, InvalidInput, NotFound
 from spatial.kpis import (
     FIGURES,
     Figure,
     FigureValue,
     Scope,
-    day_end,
     figure,
     figure_at,
     figure_series,
@@ -45,21 +47,20 @@ LevelParam = Annotated[
 ]
 
 
-def parse_as_of(text: str | None) -> dt.datetime:
-    """An instant, or a date meaning the end of that day in Beijing time; now when None."""
-    if not text:
-        return dt.datetime.now(dt.UTC)
+def named_figure(name: str) -> Figure:
+    """A figure asked for in ``names``: an unknown name is a bad parameter (400), not a missing resource."""
     try:
-        if len(text) == 10:
-            return day_end(dt.date.fromisoformat(text))
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise InvalidInput(
-            f"invalid as_of {text!r}: use a date (2025-06-30) or an RFC 3339 instant"
-        ) from None
+        return figure(name)
+    except NotFound as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def figures_as_of(text: str | None) -> dt.datetime:
+    """The instant the figures are for: an instant, or a date meaning the end of that day; now when None."""
+    value = parse_as_of(text) or dt.datetime.now(dt.UTC)
     if not 1900 <= value.year <= 2999:
         raise InvalidInput(f"as_of {text!r} is outside the years 1900 to 2999")
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value
 
 
 async def scope_for(conn: AsyncConnection[Any], who: Principal, code: str | None, level: str | None) -> Scope:
@@ -102,7 +103,11 @@ def figure_json(value: FigureValue) -> dict[str, Any]:
     }
 
 
-@router.get("", summary="Figures for a scope as of an instant, in total and per child area")
+@router.get(
+    "",
+    summary="Figures for a scope as of an instant, in total and per child area",
+    responses={404: problem_response("No admin area has that code.")},
+)
 async def kpis(
     conn: Conn,
     who: Reader,
@@ -113,8 +118,8 @@ async def kpis(
     ] = None,
     names: Annotated[str | None, Query(max_length=1000, description="Comma-separated figure names.")] = None,
 ) -> dict[str, Any]:
-    at = parse_as_of(as_of)
-    wanted = [figure(n.strip()) for n in names.split(",") if n.strip()] if names else list(FIGURES.values())
+    at = figures_as_of(as_of)
+    wanted = [named_figure(n.strip()) for n in names.split(",") if n.strip()] if names else list(FIGURES.values())
     scope = await scope_for(conn, who, code, level)
     shown, withheld = await shown_figures(conn, who, wanted)
     values = {f.name: figure_json(await figure_at(conn, f, scope, at)) for f in shown}
@@ -145,7 +150,7 @@ async def series(
         raise Forbidden(
             f"figure {name!r} counts layers your key may not read ({', '.join(wanted.requires)})"
         )
-    last = end or dt.datetime.now(dt.UTC).astimezone(dt.timezone(dt.timedelta(hours=8))).date()
+    last = end or beijing_time.today()
     points = await figure_series(conn, wanted, scope, start, last, step)
     return {
         "name": name,

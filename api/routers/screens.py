@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.db import connection
 from api.deps import get_principal
 from api.errors import Forbidden
-from api.routers.kpis import READERS, parse_as_of, scope_for
+from api.routers.kpis import READERS, figures_as_of, scope_for
 from api.routers.maps import PageError, PageRoute, Who
 from api.routers.saved_maps import read_saved_map
 from layers.access import Principal
@@ -80,7 +80,7 @@ async def dashboard(
 ) -> HTMLResponse:
     require_screen_reader(who)
     if as_of:
-        parse_as_of(as_of)
+        figures_as_of(as_of)
     scope = await scope_for(conn, who, code, None)  # 403 outside the key's area, 404 unknown
     settings = get_screen_settings()
     modes = [dict(m) for m in MODES]

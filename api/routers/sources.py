@@ -46,6 +46,10 @@ Who = Annotated[Principal, Depends(get_principal)]
 MAX_MAPPING_BYTES = 256 * 1024
 
 
+class JSONLDResponse(JSONResponse):
+    media_type = "application/ld+json"
+
+
 def require_sender(who: Principal, department: str) -> None:
     """Only the department's own editors (or an administrator) send or read its deliveries."""
     check_department(department)
@@ -64,10 +68,14 @@ async def overview(conn: Conn, who: Reader) -> dict[str, Any]:
     return {"departments": departments, "overdue": sum(d["overdue"] for d in departments)}
 
 
-@router.get("/catalog.jsonld", summary="The source catalogue as DCAT-AP (JSON-LD)")
-async def dcat(request: Request, conn: Conn) -> JSONResponse:
+@router.get(
+    "/catalog.jsonld",
+    summary="The source catalogue as DCAT-AP (JSON-LD)",
+    response_class=JSONLDResponse,
+)
+async def dcat(request: Request, conn: Conn) -> JSONLDResponse:
     document = catalog_jsonld(await catalogue_overview(conn), str(request.base_url), get_api_settings().title)
-    return JSONResponse(document, media_type="application/ld+json")
+    return JSONLDResponse(document)
 
 
 @router.get("/{department}", summary="A department's function, matter and system lists, with data items")

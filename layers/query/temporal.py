@@ -11,9 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from spatial.beijing_time import BEIJING, day_end, day_start
 from spatial.errors import InvalidInput
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
+__all__ = ["BEIJING", "TimeInterval", "parse_as_of", "parse_datetime", "parse_instant"]
 OPEN = ("", "..")
 _HELP = (
     "use RFC 3339, e.g. 2024-05-01T08:00:00Z, 2024-05-01, an interval 2024-01-01/2024-06-30, "
@@ -41,8 +42,7 @@ def parse_instant(text: str, end_of_day: bool = False) -> dt.datetime:
     value = text.strip()
     if len(value) == 10:  # a date
         day = dt.date.fromisoformat(value)
-        start = dt.datetime.combine(day, dt.time(), BEIJING)
-        return (start + dt.timedelta(days=1, microseconds=-1) if end_of_day else start).astimezone(dt.UTC)
+        return (day_end(day) if end_of_day else day_start(day)).astimezone(dt.UTC)
     parsed = dt.datetime.fromisoformat(value.replace("z", "Z").replace("Z", "+00:00"))
     return (parsed if parsed.tzinfo else parsed.replace(tzinfo=BEIJING)).astimezone(dt.UTC)
 

@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 
 from layers.access import Principal
 from layers.screens.sql import read_screen_sql
+from spatial.beijing_time import BEIJING
 from spatial.errors import Forbidden, InvalidInput, NotFound
 from spatial.schema import TASK_KINDS
 
@@ -117,7 +118,7 @@ async def finish_task(conn: AsyncConnection[Any], who: Principal, task_id: int, 
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone(dt.timedelta(hours=8))).replace(tzinfo=None)  # Beijing time
+        return value.astimezone(BEIJING).replace(tzinfo=None)
     if isinstance(value, (dict, list)):
         return str(value)
     return value

@@ -13,9 +13,10 @@ from typing import Any
 
 import pandas as pd
 
+from spatial import beijing_time
+from spatial.beijing_time import beijing_date, day_start
 from spatial.errors import InvalidInput
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 # The dates an analysis can be asked about: the archives start in the 20th century; far dates overflow.
 EARLIEST, LATEST = dt.date(1900, 1, 1), dt.date(2999, 12, 31)
 
@@ -29,9 +30,9 @@ def parse_as_of(value: dt.date | str | None, today: dt.date | None = None) -> dt
 
 def _as_date(value: dt.date | str | None, today: dt.date | None) -> dt.date:
     if value is None:
-        return today or dt.datetime.now(BEIJING).date()
+        return today or beijing_time.today()
     if isinstance(value, dt.datetime):
-        return value.astimezone(BEIJING).date() if value.tzinfo else value.date()
+        return beijing_date(value)
     if isinstance(value, dt.date):
         return value
     try:
@@ -50,7 +51,7 @@ def years_before(day: dt.date, years: int) -> dt.date:
 
 def as_of_params(value: dt.date | str | None) -> dict[str, Any]:
     day = parse_as_of(value)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=BEIJING)
+    end = day_start(day + dt.timedelta(days=1))
     return {"as_of": day, "as_of_end": end}
 
 

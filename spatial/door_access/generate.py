@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 import psycopg
 
+from spatial.beijing_time import BEIJING, day_start
 from spatial.door_access.store import ensure_partitions
 
-BEIJING = dt.timezone(dt.timedelta(hours=8))
 COLUMNS = ("occurred_at", "device_code", "building_id", "direction", "key_kind", "person_key", "confidence")
 
 
@@ -59,7 +59,7 @@ def _local_day_starts(end: dt.datetime, days: int) -> np.ndarray:
     """UTC instants of the Beijing midnights of the period's days (numpy datetime64[s])."""
     last = end.astimezone(BEIJING).date()
     firsts = [
-        dt.datetime.combine(last - dt.timedelta(days=d), dt.time(), BEIJING) for d in range(days, -1, -1)
+        day_start(last - dt.timedelta(days=d)) for d in range(days, -1, -1)
     ]
     return np.array([f.astimezone(dt.UTC).replace(tzinfo=None) for f in firsts], dtype="datetime64[s]")
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date
 from typing import Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from spatial.beijing_time import today as beijing_today
 from spatial.errors import InvalidInput
 
 # ISO 7064 MOD 11-2: weight i is 2**(17 - i) mod 11 for the positions 1..17.
@@ -30,8 +31,6 @@ OLD_ID_LENGTH = 15
 _ASCII_DIGITS = frozenset("0123456789")
 # Nobody alive was born before this; it also keeps garbage such as year 0000 out.
 _EARLIEST_BIRTH_YEAR = 1850
-# China has had no daylight saving time since 1991, so a fixed offset is exact for "today in Beijing".
-_BEIJING = timezone(timedelta(hours=8))
 
 
 class InvalidIdNumber(InvalidInput, ValueError):
@@ -201,10 +200,6 @@ def _birth_date(yyyymmdd: str) -> date:
     if birth > beijing_today():
         raise InvalidIdNumber(f"ID number birth date {yyyymmdd} is in the future")
     return birth
-
-
-def beijing_today() -> date:
-    return datetime.now(_BEIJING).date()
 
 
 def _require_birth_dates_plausible(dates: NDArray[np.datetime64]) -> None:

@@ -2,7 +2,7 @@
 a scope (district, street, community, grid) at an instant or as a time series; population is pre-aggregated."""
 
 from spatial.kpis.aggregates import refresh_population
-from spatial.kpis.compute import FigureValue, bucket_ends, day_end, figure_at, figure_series, readable
+from spatial.kpis.compute import FigureValue, bucket_ends, figure_at, figure_series, readable
 from spatial.kpis.errors import OutsideScope
 from spatial.kpis.registry import FIGURES, Figure, figure, register
 from spatial.kpis.scope import Area, Scope, resolve_scope
@@ -15,7 +15,6 @@ __all__ = [
     "OutsideScope",
     "Scope",
     "bucket_ends",
-    "day_end",
     "figure",
     "figure_at",
     "figure_series",

@@ -13,6 +13,7 @@ from typing import Any
 
 import psycopg
 
+from spatial import beijing_time
 from spatial.kpis.sql import read_kpi_sql
 
 DEFAULT_DAYS = 400  # a year of daily trend and the same month last year
@@ -31,8 +32,7 @@ def refresh_population(
     """Recount the days from the earliest stale one (or `first`) to `last` (default today, Beijing time) in one
     transaction. The aggregate's row stays locked meanwhile, so a change committed during the refresh marks it
     stale again after the refresh rather than being lost."""
-    today = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
-    last = last or today
+    last = last or beijing_time.today()
     with conn.transaction():
         conn.execute("INSERT INTO onemap.kpi_aggregate (name) VALUES ('population') ON CONFLICT DO NOTHING")
         state = conn.execute(

@@ -7,17 +7,16 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 
+from spatial.beijing_time import beijing_date, day_end, day_start
 from spatial.errors import InvalidInput
 from spatial.kpis.registry import Figure, Values
 from spatial.kpis.scope import Scope
 from spatial.kpis.sql import read_kpi_sql
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 STEPS = {"day": dt.timedelta(days=1), "week": dt.timedelta(weeks=1)}
 MAX_POINTS = 400
 
@@ -47,8 +46,7 @@ async def _rows(conn: AsyncConnection[Any], figure: Figure, params: dict[str, An
 
 async def figure_at(conn: AsyncConnection[Any], figure: Figure, scope: Scope, at: dt.datetime) -> FigureValue:
     """`figure` for `scope` as of `at` (flow figures: the day up to `at`), in total and per child area."""
-    day_start = dt.datetime.combine(at.astimezone(BEIJING).date(), dt.time(), BEIJING)
-    rows = await _rows(conn, figure, _params(scope, [at], [day_start]))
+    rows = await _rows(conn, figure, _params(scope, [at], [day_start(beijing_date(at))]))
     total: Values = {}
     by_area: dict[str, Values] = {code: {} for code in scope.names}
     for row in rows:
@@ -83,18 +81,13 @@ def bucket_ends(start: dt.date, end: dt.date, step: str) -> list[dt.datetime]:
     return [day_end(d) for d in days]
 
 
-def day_end(day: dt.date) -> dt.datetime:
-    """The last instant of `day` in Beijing time."""
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), BEIJING) - dt.timedelta(microseconds=1)
-
-
 async def figure_series(
     conn: AsyncConnection[Any], figure: Figure, scope: Scope, start: dt.date, end: dt.date, step: str
 ) -> list[dict[str, Any]]:
     """`figure` for `scope` at the end of each bucket: [{"at", "values"}], oldest first."""
     instants = bucket_ends(start, end, step)
     # each bucket runs from the previous bucket's end (the first from `start`)
-    since = [dt.datetime.combine(start, dt.time(), BEIJING), *instants[:-1]]
+    since = [day_start(start), *instants[:-1]]
     rows = await _rows(conn, figure, _params(scope, instants, since))
     per_instant: dict[dt.datetime, Values] = {at: {} for at in instants}
     for row in rows:
