@@ -12,9 +12,11 @@ server's peak memory (sum of the processes' peak RSS). Prints a table and writes
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import random
+import signal
 import socket
 import statistics
 import subprocess
@@ -67,7 +69,10 @@ def district_z10(url: str) -> tuple[int, int, int]:
 class Server:
     def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int) -> None:
         self.name, self.port = name, port
-        self.process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Its own session, so that stop() reaches the workers a supervisor spawned, not only the supervisor.
+        self.process = subprocess.Popen(
+            argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        )
         self.base = f"http://127.0.0.1:{port}"
 
     def wait(self, probe: str) -> None:
@@ -97,11 +102,12 @@ class Server:
         return total / 1024
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # whatever still runs after 20 s, workers included
+        self.process.wait()
 
 
 def onemap_server(url: str, workers: int, cache: bool, cache_dir: Path) -> Server:

@@ -229,14 +229,25 @@ def _subdirs(path: Path) -> list[Path]:
         return []
 
 
+# An edit touches a tile or two per zoom: naming those few paths is cheaper than listing a zoom level's
+# directories, which made every write list the whole disk cache (writes fell from 306/s to 117/s once reads
+# had filled it). Wide ranges (a layer-wide change at high zoom) still list.
+DIRECT_PURGE_CELLS = 64
+
+
 def _purge_range(zoom_dir: Path, ranges: tuple[int, int, int, int]) -> int:
     xmin, ymin, xmax, ymax = ranges
-    purged = 0
-    for x_dir in _subdirs(zoom_dir):
-        if not (x_dir.name.isdigit() and xmin <= int(x_dir.name) <= xmax):
-            continue
-        for y_dir in _subdirs(x_dir):
-            if y_dir.name.isdigit() and ymin <= int(y_dir.name) <= ymax:
-                shutil.rmtree(y_dir, ignore_errors=True)
-                purged += 1
-    return purged
+    if (xmax - xmin + 1) * (ymax - ymin + 1) <= DIRECT_PURGE_CELLS:
+        cells = [zoom_dir / str(x) / str(y) for x in range(xmin, xmax + 1) for y in range(ymin, ymax + 1)]
+        found = [cell for cell in cells if cell.is_dir()]
+    else:
+        found = [
+            y_dir
+            for x_dir in _subdirs(zoom_dir)
+            if x_dir.name.isdigit() and xmin <= int(x_dir.name) <= xmax
+            for y_dir in _subdirs(x_dir)
+            if y_dir.name.isdigit() and ymin <= int(y_dir.name) <= ymax
+        ]
+    for cell in found:
+        shutil.rmtree(cell, ignore_errors=True)
+    return len(found)
