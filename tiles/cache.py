@@ -229,9 +229,9 @@ def _subdirs(path: Path) -> list[Path]:
         return []
 
 
-# An edit touches a tile or two per zoom: naming those few paths is cheaper than listing a zoom level's
-# directories, which made every write list the whole disk cache (writes fell from 306/s to 117/s once reads
-# had filled it). Wide ranges (a layer-wide change at high zoom) still list.
+# An edit touches a tile or two per zoom: naming those few paths is cheaper than listing every directory of
+# a zoom level, which made each write's purge grow with the disk cache. Wide ranges (a layer-wide change at
+# high zoom) still list.
 DIRECT_PURGE_CELLS = 64
 
 
