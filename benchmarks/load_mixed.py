@@ -6,8 +6,8 @@
 Reads (wrk, planner key): a third feature pages of 100 buildings at random offsets, a third building tiles
 z12-z16 that hold buildings, a third building files, at 8, 32, 128 and 512 concurrent connections. Writes: 16
 connections PATCHing building names (housing editor key), each request a different building, once the last read
-level's queue is answered; afterwards the
-history table must hold exactly one new version per acknowledged write. Needs `wrk` (apt-get install wrk).
+level's queue is answered; afterwards the history table must hold one new version per acknowledged write.
+Needs `wrk` (apt-get install wrk).
 """
 
 from __future__ import annotations

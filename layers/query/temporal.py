@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from spatial.beijing_time import BEIJING, day_end, day_start
 from spatial.errors import InvalidInput
 
-__all__ = ["BEIJING", "TimeInterval", "parse_as_of", "parse_datetime", "parse_instant"]
 OPEN = ("", "..")
 _HELP = (
     "use RFC 3339, e.g. 2024-05-01T08:00:00Z, 2024-05-01, an interval 2024-01-01/2024-06-30, "

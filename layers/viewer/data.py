@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from layers.query.temporal import BEIJING, TimeInterval, parse_datetime
+from layers.query.temporal import TimeInterval, parse_datetime
 from layers.viewer.settings import ViewerSettings
 from layers.viewer.sql import read_sql
+from spatial.beijing_time import beijing_date
 from spatial.errors import InvalidInput
 
 
@@ -47,7 +48,7 @@ def heat_query(
     when = parse_datetime(datetime) if datetime else TimeInterval(None, None)
     end = _within_years(when.end, datetime or "") if when.end else now
     if kind == "population":
-        params["at"] = end.astimezone(BEIJING).date()
+        params["at"] = beijing_date(end)
         return sql("heat_population"), params
     if datetime and "/" not in datetime:  # one instant: the year up to it
         start = end - dt.timedelta(days=365)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 
-from spatial.beijing_time import BEIJING, day_start
+from spatial.beijing_time import beijing_date, day_start
 from spatial.door_access.store import ensure_partitions
 
 COLUMNS = ("occurred_at", "device_code", "building_id", "direction", "key_kind", "person_key", "confidence")
@@ -57,10 +57,8 @@ def _frame(
 
 def _local_day_starts(end: dt.datetime, days: int) -> np.ndarray:
     """UTC instants of the Beijing midnights of the period's days (numpy datetime64[s])."""
-    last = end.astimezone(BEIJING).date()
-    firsts = [
-        day_start(last - dt.timedelta(days=d)) for d in range(days, -1, -1)
-    ]
+    last = beijing_date(end)
+    firsts = [day_start(last - dt.timedelta(days=d)) for d in range(days, -1, -1)]
     return np.array([f.astimezone(dt.UTC).replace(tzinfo=None) for f in firsts], dtype="datetime64[s]")
 
 
@@ -73,7 +71,7 @@ def _residents(conn: psycopg.Connection, gated: list[int], start: dt.datetime) -
         "SELECT r.building_id, p.id_number, r.valid_from <= %s::date AS settled FROM onemap.residence r "
         "JOIN onemap.person p ON p.id = r.person_id WHERE r.valid_to IS NULL AND r.building_id = ANY(%s) "
         "ORDER BY r.building_id, p.id_number",
-        (start.astimezone(BEIJING).date(), gated),
+        (beijing_date(start), gated),
     ).fetchall()
     return pd.DataFrame(rows, columns=["building_id", "id_number", "settled"])
 
@@ -250,7 +248,7 @@ def _write(
             cursor.executemany(
                 "INSERT INTO onemap.planted_door_anomaly VALUES (%s, %s) ON CONFLICT DO NOTHING", planted
             )
-        first, last = start.astimezone(BEIJING).date(), end.astimezone(BEIJING).date()
+        first, last = beijing_date(start), beijing_date(end)
         ensure_partitions(conn, [first + dt.timedelta(days=d) for d in range((last - first).days + 1)])
         out = io.StringIO()
         frame = events[list(COLUMNS)].copy()
