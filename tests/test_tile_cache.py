@@ -4,10 +4,12 @@ edits visible in the very next tile request from another worker process, and as-
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,10 +21,27 @@ from spatial.database import libpq_url
 from tests.tiles_support import address_at, decode, tile_env, url_of
 from tiles.cache import TileCache, TileKey
 from tiles.settings import get_tile_settings
-from tiles.tms import get_tms
+from tiles.tms import SERVED, get_tms, tile_ranges
 
 __all__ = ["tile_env"]
 LON, LAT = 114.25, 22.72
+
+
+@pytest.mark.parametrize("tms_id", SERVED)
+def test_purge_ranges_are_the_tiles_morecantile_gives_the_corners(tms_id: str) -> None:
+    """The purge's fast tile ranges agree with morecantile's own ``tile(..., truncate=True)``, also for boxes
+    that leave the set's extent."""
+    tms = get_tms(tms_id)
+    rng = random.Random(7)
+    for _ in range(500):
+        west, south = rng.uniform(-200, 200), rng.uniform(-100, 100)
+        box = (west, south, west + rng.uniform(0, 3), south + rng.uniform(0, 2))
+        z = rng.randrange(tms.minzoom, tms.maxzoom + 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # morecantile warns about points outside the set
+            upper_left = tms.tile(box[0], box[3], z, truncate=True)
+            lower_right = tms.tile(box[2], box[1], z, truncate=True)
+        assert tile_ranges(tms, box, z) == (upper_left.x, upper_left.y, lower_right.x, lower_right.y), (box, z)
 
 
 def _key(layer: str, z: int, lon: float = LON, lat: float = LAT, variant: str = "v") -> TileKey:

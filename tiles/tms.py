@@ -10,7 +10,7 @@ from functools import cache, lru_cache
 
 import morecantile
 from morecantile import TileMatrixSet
-from pyproj import CRS
+from pyproj import CRS, Transformer
 
 from tiles.errors import TileOutOfRange, UnknownTileMatrixSet
 
@@ -105,10 +105,16 @@ def tile_ranges(
     tms: TileMatrixSet, bbox: tuple[float, float, float, float], zoom: int, margin: float = 0.0
 ) -> tuple[int, int, int, int]:
     """(xmin, ymin, xmax, ymax) of the tiles at ``zoom`` that a lon/lat bbox touches, allowing for tiles whose
-    buffer (``margin`` tile widths) reaches the bbox."""
+    buffer (``margin`` tile widths) reaches the bbox. The same tiles as ``tms.tile(..., truncate=True)`` of its
+    corners."""
     west, south, east, north = bbox
-    upper_left = tms.tile(west, north, zoom, truncate=True)
-    lower_right = tms.tile(east, south, zoom, truncate=True)
+    left, top = _to_tms_crs(str(tms.id), west, north)
+    right, bottom = _to_tms_crs(str(tms.id), east, south)
+    # morecantile's public ``tile`` builds two transformers and a densified transform of the set's bounds on
+    # every call (150 us): each edit's purge calls this per cached zoom in every process, which made writes
+    # slow down as the cache filled. ``_tile`` is the index arithmetic alone.
+    upper_left = tms._tile(left, top, zoom, ignore_coalescence=False)
+    lower_right = tms._tile(right, bottom, zoom, ignore_coalescence=False)
     grow = 1 if margin > 0 else 0
     matrix = tms.matrix(zoom)
     return (
@@ -117,3 +123,28 @@ def tile_ranges(
         min(lower_right.x + grow, matrix.matrixWidth - 1),
         min(lower_right.y + grow, matrix.matrixHeight - 1),
     )
+
+
+@dataclass(frozen=True)
+class _Projection:
+    """Lon/lat to a set's CRS, with the set's lon/lat extent to clamp to first (morecantile's truncate)."""
+
+    transformer: Transformer
+    extent: tuple[float, float, float, float]
+
+
+@cache
+def _projection(tms_id: str) -> _Projection:
+    tms = _served(tms_id)
+    geographic = tms.geographic_crs
+    to_geographic = Transformer.from_crs(tms.crs._pyproj_crs, geographic, always_xy=True)
+    left, bottom, right, top = tms.xy_bbox
+    extent = to_geographic.transform_bounds(left, bottom, right, top, densify_pts=21)
+    return _Projection(Transformer.from_crs(geographic, tms.crs._pyproj_crs, always_xy=True), extent)
+
+
+def _to_tms_crs(tms_id: str, lon: float, lat: float) -> tuple[float, float]:
+    projection = _projection(tms_id)
+    west, south, east, north = projection.extent
+    x, y = projection.transformer.transform(min(max(lon, west), east), min(max(lat, south), north))
+    return float(x), float(y)
