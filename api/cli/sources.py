@@ -73,10 +73,27 @@ def deliver(
     typer.echo(json.dumps(summary, ensure_ascii=False))
 
 
+def pull(
+    item: Annotated[int | None, typer.Option(help="Only this catalogue item (its id in GET /sources).")] = None,
+    force: Annotated[bool, typer.Option(help="Also items still waiting after a failure.")] = False,
+) -> None:
+    """Pull the catalogue's sources (databases, OGC API collections) above their high-water marks, now."""
+    from spatial.sources.pull import pull_sources
+
+    with raw_connection(database_url()) as conn:
+        outcome = pull_sources(conn, item, force)
+    for failure in outcome["failed"]:
+        typer.secho(f"item {failure['item']}: {failure['error']}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(json.dumps(outcome, ensure_ascii=False))
+    if outcome["failed"]:
+        raise typer.Exit(1)
+
+
 def register(app: typer.Typer) -> None:
     sources = typer.Typer(help="The source catalogue and department deliveries.", no_args_is_help=True)
     catalog = typer.Typer(help="The source catalogue (three lists).", no_args_is_help=True)
     catalog.command("import")(catalog_import)
     sources.add_typer(catalog, name="catalog")
     sources.command()(deliver)
+    sources.command()(pull)
     app.add_typer(sources, name="sources")

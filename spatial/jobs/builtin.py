@@ -1,5 +1,5 @@
 """The packaged jobs: monitoring rules and the cases they open, cases from verification issues, overdue
-escalation, door-access rules and retention, and pruning the SSE change feed."""
+escalation, door-access rules and retention, pulls of the catalogue's sources, and pruning the SSE change feed."""
 
 from __future__ import annotations
 
@@ -31,6 +31,12 @@ def door_access_retention(conn: psycopg.Connection) -> dict[str, Any]:
     return drop_expired_partitions(conn)
 
 
+def source_pulls(conn: psycopg.Connection) -> dict[str, Any]:
+    from spatial.sources.pull import pull_sources
+
+    return pull_sources(conn)
+
+
 def feed_prune(conn: psycopg.Connection) -> dict[str, Any]:
     return prune_feed(conn, get_case_settings().feed_retention_hours)
 
@@ -56,6 +62,7 @@ for job in (
         "45 3 * * *",
         door_access_retention,
     ),
+    Job("source_pulls", "数据拉取 Pull the catalogue's sources above their marks", "*/10 * * * *", source_pulls),
     Job("feed_prune", "推送记录清理 Prune the SSE change feed", "50 * * * *", feed_prune),
 ):
     register(job)

@@ -18,6 +18,8 @@ class SourcesSettings(BaseSettings):
     fusion_debounce_seconds: float = 5.0  # arrivals within this window are fused together
     pull_retry_seconds: float = 60.0  # first wait after a failed pull; doubles up to pull_retry_max_seconds
     pull_retry_max_seconds: float = 3600.0
+    pull_max_rows: int = 50_000  # per item and run; the next run goes on from the mark reached
+    pull_timeout_seconds: float = 30.0  # connecting to and each request of a pull source
 
 
 @lru_cache
