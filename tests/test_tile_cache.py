@@ -19,7 +19,7 @@ import pytest
 
 from spatial.database import libpq_url
 from tests.tiles_support import address_at, decode, tile_env, url_of
-from tiles.cache import TileCache, TileKey
+from tiles.cache import TileCache, TileKey, _purge_range
 from tiles.settings import get_tile_settings
 from tiles.tms import SERVED, get_tms, tile_ranges
 
@@ -42,6 +42,19 @@ def test_purge_ranges_are_the_tiles_morecantile_gives_the_corners(tms_id: str) -
             upper_left = tms.tile(box[0], box[3], z, truncate=True)
             lower_right = tms.tile(box[2], box[1], z, truncate=True)
         assert tile_ranges(tms, box, z) == (upper_left.x, upper_left.y, lower_right.x, lower_right.y), (box, z)
+
+
+@pytest.mark.parametrize("ranges", [(0, 0, 1, 1), (5, 5, 14, 14)])  # named cells, and a range that lists
+def test_a_disk_purge_removes_exactly_the_cells_in_range(tmp_path: Path, ranges: tuple[int, int, int, int]) -> None:
+    for x in range(20):
+        for y in range(20):
+            (tmp_path / str(x) / str(y)).mkdir(parents=True)
+    xmin, ymin, xmax, ymax = ranges
+    assert _purge_range(tmp_path, ranges) == (xmax - xmin + 1) * (ymax - ymin + 1)
+    left = {(int(x.name), int(y.name)) for x in tmp_path.iterdir() for y in x.iterdir()}
+    assert left == {
+        (x, y) for x in range(20) for y in range(20) if not (xmin <= x <= xmax and ymin <= y <= ymax)
+    }
 
 
 def _key(layer: str, z: int, lon: float = LON, lat: float = LAT, variant: str = "v") -> TileKey:

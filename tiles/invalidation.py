@@ -5,6 +5,10 @@ change touched from its memory cache and from the shared disk cache.
 Changes are also logged in ``onemap.tile_change``: on (re)connecting, a process replays the log from the disk
 cache's watermark, so neither a restart nor a dropped connection leaves stale tiles behind. While the
 listening connection is down the cache is bypassed.
+
+Under a stream of edits the notifications that arrive together are applied together: one purge per changed
+table with all their boxes (listing the disk cache once, not once per edit), and the watermark written at most
+once a second. Purging per notification cost each server process about 40 % of its time at 130 writes/s.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import logging
 import math
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +32,7 @@ from tiles.catalog import TileCatalog
 log = logging.getLogger("onemap.tiles.invalidation")
 CHANNEL = "onemap_tiles"
 RETRY_SECONDS = 2.0
+WATERMARK_EVERY_SECONDS = 1.0  # a lagging watermark only replays a few purges more after a restart
 
 
 class InvalidationListener:
@@ -34,6 +40,10 @@ class InvalidationListener:
         self.url, self.cache, self.catalog = url, cache, catalog
         self.ready = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._pending: list[dict[str, Any]] = []
+        self._flush_scheduled = False
+        self._applied_id = 0
+        self._watermark_at = 0.0
 
     async def start(self, timeout: float = 10.0) -> None:
         self._task = asyncio.create_task(self._run(), name="onemap-tile-invalidation")
@@ -45,6 +55,8 @@ class InvalidationListener:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._flush()
+        self._write_watermark(force=True)
 
     async def _run(self) -> None:
         while True:
@@ -57,10 +69,11 @@ class InvalidationListener:
                     self.cache.usable = True
                     self.ready.set()
                     async for notice in conn.notifies():
-                        self.apply(json.loads(notice.payload))
+                        self._receive(json.loads(notice.payload))
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: stop trusting the cache until we are back
+                self._pending.clear()  # the catch-up on reconnecting replays them from the log
                 self.cache.usable = False
                 self.catalog.forget()
                 log.warning("tile invalidation: listening connection lost (%s); retrying", exc)
@@ -82,24 +95,58 @@ class InvalidationListener:
                 "SELECT id, source, boxes, layers FROM onemap.tile_change WHERE id > %s ORDER BY id",
                 (watermark,),
             )
-            for change in await cursor.fetchall():
-                self.apply(change)
+            self.apply_all(list(await cursor.fetchall()))
+        self._applied_id = max(self._applied_id, last or 0)
         write_watermark(self.cache.disk, last or 0)
 
+    def _receive(self, change: dict[str, Any]) -> None:
+        """Queue a notification; the queue is applied once the notifications already received are read."""
+        self._pending.append(change)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        changes, self._pending = self._pending, []
+        self.apply_all(changes)
+        self._write_watermark()
+
     def apply(self, change: dict[str, Any]) -> None:
-        if change.get("source") == "layer":
-            self.catalog.forget()
-            self.cache.purge_layers(set(change.get("layers") or []))
-        else:
-            layers = self.catalog.layers_of_source(str(change.get("source")))
-            boxes = finite_boxes(change.get("boxes"))
-            if boxes is None:  # a box PostgreSQL could not compute (NaN in a geometry): purge the layers whole
-                log.warning("tile invalidation: change %s has unusable boxes; purging %s", change.get("id"), layers)
-                self.cache.purge_layers(layers)
+        self.apply_all([change])
+        self._write_watermark(force=True)
+
+    def apply_all(self, changes: list[dict[str, Any]]) -> None:
+        """Apply changes in order; consecutive changes of one table are purged together."""
+        boxes_of: dict[str, list[Box]] = {}
+        for change in changes:
+            source = str(change.get("source"))
+            if source == "layer":
+                self._purge_boxes(boxes_of)
+                boxes_of = {}
+                self.catalog.forget()
+                self.cache.purge_layers(set(change.get("layers") or []))
             else:
-                self.cache.invalidate(layers, boxes)
-        if change.get("id") is not None:
-            write_watermark(self.cache.disk, int(change["id"]))
+                boxes = finite_boxes(change.get("boxes"))
+                if boxes is None:  # a box PostgreSQL could not compute (NaN in a geometry): purge the layers whole
+                    layers = self.catalog.layers_of_source(source)
+                    log.warning("tile invalidation: change %s has unusable boxes; purging %s", change.get("id"), layers)
+                    self.cache.purge_layers(layers)
+                else:
+                    boxes_of.setdefault(source, []).extend(boxes)
+            if change.get("id") is not None:
+                self._applied_id = max(self._applied_id, int(change["id"]))
+        self._purge_boxes(boxes_of)
+
+    def _purge_boxes(self, boxes_of: dict[str, list[Box]]) -> None:
+        for source, boxes in boxes_of.items():
+            self.cache.invalidate(self.catalog.layers_of_source(source), list(dict.fromkeys(boxes)))
+
+    def _write_watermark(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if self._applied_id and (force or now - self._watermark_at >= WATERMARK_EVERY_SECONDS):
+            write_watermark(self.cache.disk, self._applied_id)
+            self._watermark_at = now
 
 
 def finite_boxes(raw: Any) -> list[Box] | None:
