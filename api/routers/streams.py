@@ -24,11 +24,13 @@ from spatial.cases.store import scope_of
 
 router = APIRouter(tags=["Streams"])
 
+OPERATORS = ("community_operator", "street_operator")
 CaseReader = Annotated[
-    Principal, Depends(require_role("admin", "planner", "department_editor", "grid_worker"))
+    Principal, Depends(require_role("admin", "planner", "department_editor", "grid_worker", *OPERATORS))
 ]
 WarningReader = Annotated[
-    Principal, Depends(require_layer_reader("events", "admin", "planner", "grid_worker", "department_editor"))
+    Principal,
+    Depends(require_layer_reader("events", "admin", "planner", "grid_worker", "department_editor", *OPERATORS)),
 ]
 LastEventId = Annotated[str | None, Header(max_length=64, description="Resume after this event.")]
 LastEventIdQuery = Annotated[
@@ -51,6 +53,8 @@ def _broker(request: Request) -> ChangeBroker:
 
 
 def case_scope(who: Principal) -> FeedScope:
+    if who.role in OPERATORS:  # a community's (street's) command platform: the cases of its grids
+        return FeedScope(unmasked=who.sees_personal_data, grids=frozenset(who.grids))
     scope = scope_of(who)
     if not scope.visible:
         raise Forbidden("cases are for grid workers, departments, planners and admins")
@@ -58,8 +62,8 @@ def case_scope(who: Principal) -> FeedScope:
 
 
 def warning_scope(who: Principal) -> FeedScope:
-    grid = who.grid_code if who.role == "grid_worker" else None
-    return FeedScope(grid=grid, unmasked=who.sees_personal_data)
+    grids = frozenset(who.grids) if who.scoped else None  # a grid worker's grid, an operator's grids
+    return FeedScope(unmasked=who.sees_personal_data, grids=grids)
 
 
 def _event(stream: str, scope: FeedScope, row: dict[str, Any]) -> ServerSentEvent:
@@ -150,7 +154,7 @@ async def case_stream(
 
 @router.get(
     "/warnings/stream",
-    summary="Server-Sent Events: new and changed warnings in your grid",
+    summary="Server-Sent Events: new and changed warnings in your grid, community or street",
     responses=STREAM_RESPONSES,
     response_class=EventSourceResponse,
 )
