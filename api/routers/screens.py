@@ -159,6 +159,17 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("description", "描述"),
         ("address", "地址"),
     ],
+    "cases": [
+        ("id", "工单 case"),
+        ("category", "类别"),
+        ("state", "状态 state"),
+        ("department", "部门"),
+        ("due_at", "时限 due"),
+        ("overdue", "超时"),
+        ("grid_name", "网格"),
+        ("description", "描述"),
+        ("tasks", "任务 tasks"),
+    ],
     "declarations": [
         ("kind", "类型"),
         ("name", "姓名"),
@@ -205,7 +216,7 @@ def task_form(code: str, grids: list[dict[str, str]]) -> str:
     kinds = "".join(f'<option value="{k}">{k}</option>' for k in TASK_KINDS)
     return (
         f'<form data-post="/communities/{html.escape(code)}/tasks"><select name="grid_code">{options}</select>'
-        f'<select name="kind">{kinds}</select><input name="subject" placeholder="楼栋编码或事件编号 building or event">'
+        f'<select name="kind">{kinds}</select><input name="subject" placeholder="工单号、楼栋编码或事件编号 case, building or event">'
         '<input name="note" placeholder="说明 note"><button>派发 Assign</button><span class="om-note"></span></form>'
     )
 

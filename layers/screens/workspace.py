@@ -1,5 +1,6 @@
 """The community workspace's data ("data returns home", 数据回家): its buildings with their files, residents
-masked as the caller's role requires, open warnings, pending declarations, grid workers' tasks, and the same
+masked as the caller's role requires, open warnings and cases, pending declarations, grid workers' tasks (a
+case or a check given to the workers of one of its grids, then marked done by them), and the same
 as an xlsx workbook. Every query is narrowed to the grids of the community the caller covers."""
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ SECTIONS = (
     Section("residents", "居民 Residents", "residents.sql", personal=True, requires="buildings"),
     Section("enterprises", "企业 Enterprises", "enterprises.sql", requires="enterprises"),
     Section("warnings", "预警与事件 Warnings and events", "warnings.sql", requires="events"),
+    Section("cases", "在办工单 Open cases", "cases.sql", requires="cases"),
     Section(
         "declarations",
         "待落地申报 Pending declarations",
@@ -95,7 +97,7 @@ async def assign_task(
         await cursor.execute(read_screen_sql("task_subject.sql"), params)
         found = await cursor.fetchone()
         if not found or not found["found"]:
-            what = "a building code" if kind == "check" else "an event id"
+            what = {"check": "a building code", "case": "an open case's id"}.get(kind, "an event id")
             raise InvalidInput(f"the subject of a {kind} task is {what} of grid {grid}: {subject!r} is not")
         await cursor.execute(read_screen_sql("task_insert.sql"), params)
         row = await cursor.fetchone()
