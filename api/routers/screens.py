@@ -216,7 +216,8 @@ def task_form(code: str, grids: list[dict[str, str]]) -> str:
     kinds = "".join(f'<option value="{k}">{k}</option>' for k in TASK_KINDS)
     return (
         f'<form data-post="/communities/{html.escape(code)}/tasks"><select name="grid_code">{options}</select>'
-        f'<select name="kind">{kinds}</select><input name="subject" placeholder="工单号、楼栋编码或事件编号 case, building or event">'
+        f'<select name="kind">{kinds}</select>'
+        '<input name="subject" placeholder="工单号、楼栋编码或事件编号 case, building or event">'
         '<input name="note" placeholder="说明 note"><button>派发 Assign</button><span class="om-note"></span></form>'
     )
 
