@@ -19,6 +19,7 @@ from api.errors import Forbidden
 from api.routers.kpis import READERS, figures_as_of, scope_for
 from api.routers.maps import PageError, PageRoute, Who
 from api.routers.saved_maps import read_saved_map
+from api.routers.streams import CASE_STREAM_ROLES, WARNING_STREAM_ROLES
 from layers.access import Principal
 from layers.audit import record
 from layers.catalog import readable_layers
@@ -90,6 +91,15 @@ async def dashboard(
     if mode is not None and mode not in ids:
         raise PageError(400, f"未知专题 unknown mode {mode!r}: use one of {', '.join(ids)}")
     key = request.query_params.get("api_key")
+    layers = [layer.id for layer in await readable_layers(conn, who)]
+    streams = [
+        url
+        for url, allowed in (
+            ("/cases/stream", who.role in CASE_STREAM_ROLES and "cases" in layers),
+            ("/warnings/stream", who.role in WARNING_STREAM_ROLES and "events" in layers),
+        )
+        if allowed
+    ] + ([settings.stream_url] if settings.stream_url else [])
     config = DashboardConfig(
         layout=layout,
         code=scope.area.code,
@@ -99,9 +109,9 @@ async def dashboard(
         cycle_seconds=settings.cycle_seconds if cycle is None else cycle,
         mode=ids.index(mode) if mode else 0,
         as_of=as_of,
-        stream=settings.stream_url,
+        streams=streams,
         bounds=list(scope.area.bounds) if scope.area.bounds else None,
-        layers=[layer.id for layer in await readable_layers(conn, who)],
+        layers=layers,
         modes=modes,
     )
     return HTMLResponse(dashboard_html(config))

@@ -25,13 +25,11 @@ from spatial.cases.store import scope_of
 router = APIRouter(tags=["Streams"])
 
 OPERATORS = ("community_operator", "street_operator")
-CaseReader = Annotated[
-    Principal, Depends(require_role("admin", "planner", "department_editor", "grid_worker", *OPERATORS))
-]
-WarningReader = Annotated[
-    Principal,
-    Depends(require_layer_reader("events", "admin", "planner", "grid_worker", "department_editor", *OPERATORS)),
-]
+# Who may listen (warnings also need the events layer); the wall subscribes to the streams its key may read.
+CASE_STREAM_ROLES = ("admin", "planner", "department_editor", "grid_worker", *OPERATORS)
+WARNING_STREAM_ROLES = CASE_STREAM_ROLES
+CaseReader = Annotated[Principal, Depends(require_role(*CASE_STREAM_ROLES))]
+WarningReader = Annotated[Principal, Depends(require_layer_reader("events", *WARNING_STREAM_ROLES))]
 LastEventId = Annotated[str | None, Header(max_length=64, description="Resume after this event.")]
 LastEventIdQuery = Annotated[
     str | None,
