@@ -387,3 +387,22 @@ def test_person_change_marks_the_aggregate_stale_from_beijings_day(
     )
     stale = db.execute("SELECT dirty_since FROM onemap.kpi_aggregate WHERE name = 'population'").fetchone()
     assert stale is not None and stale[0] == TODAY
+
+
+def test_department_editor_counts_its_own_cases(
+    client: TestClient, keys: dict[str, str], areas: dict[str, str], db: psycopg.Connection
+) -> None:
+    """As on /cases, a department's editor sees the cases routed to it only (once granted the cases layer)."""
+    granted = client.put(
+        "/collections/cases/grants", json={"readers": ["water"]}, headers={"X-API-Key": keys["admin"]}
+    )
+    assert granted.status_code == 200, granted.text
+    try:
+        _case(db, areas["grid"], "dispatched", "water", "1 day", "kpi water case")
+        mine = get(client, keys["water"], "/kpis", names="cases,cases_by_department").json()["figures"]
+        everyone = get(client, keys["admin"], "/kpis", names="cases,cases_by_department").json()["figures"]
+        assert set(mine["cases_by_department"]["total"]) == {"water"}
+        assert mine["cases"]["total"]["open"] == mine["cases_by_department"]["total"]["water"] >= 1
+        assert everyone["cases"]["total"]["open"] > mine["cases"]["total"]["open"]
+    finally:
+        client.put("/collections/cases/grants", json={"readers": []}, headers={"X-API-Key": keys["admin"]})
