@@ -335,3 +335,29 @@ def test_operator_assigns_an_open_case_to_its_grid_worker(
         (str(task["id"]),),
     ).fetchall()
     assert [a for a, _ in audit] == ["task.assign", "task.done"] and audit[0][1] == str(own)
+
+
+def test_workspace_shows_its_door_access_anomalies(
+    client: TestClient, keys: dict[str, str], place: dict[str, Any], db: psycopg.Connection
+) -> None:
+    other_grid = db.execute(
+        "SELECT code FROM onemap.admin_area WHERE parent_code = %s ORDER BY code LIMIT 1", (place["other"],)
+    ).fetchone()
+    assert other_grid is not None
+    for grid, text, subject in (
+        (place["grids"][0], "ws door own", "card:ws-own"),
+        (other_grid[0], "ws door foreign", "card:ws-foreign"),
+    ):
+        db.execute(
+            "WITH e AS (INSERT INTO onemap.event (kind, severity, occurred_at, grid_code, description, geom) "
+            "SELECT 'door_access', 3, now(), code, %s, ST_PointOnSurface(geom) FROM onemap.admin_area "
+            "WHERE code = %s RETURNING id) "
+            "INSERT INTO onemap.warning (event_id, rule, subject_key) SELECT id, 'shared_card', %s FROM e",
+            (text, grid, subject),
+        )
+    page = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]}).text
+    section = page[page.index('id="ws-door_access"') :]
+    section = section[: section.index("</section>")]
+    assert "ws door own" in section and "shared_card" in section
+    assert "ws door foreign" not in page
+    assert "ws-own" not in page  # the card behind the warning is not shown

@@ -180,6 +180,14 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("description", "描述"),
         ("tasks", "任务 tasks"),
     ],
+    "door_access": [
+        ("id", "编号"),
+        ("rule", "规则 rule"),
+        ("severity", "级"),
+        ("occurred_at", "时间"),
+        ("description", "描述"),
+        ("address", "地址"),
+    ],
     "declarations": [
         ("kind", "类型"),
         ("name", "姓名"),
@@ -258,13 +266,6 @@ async def community_page(
                 code,
                 {"section": section.name, "returned": len(rows), "masked": False},
             )
-    parts.append(
-        (
-            "door_access",
-            "门禁异常 Door-access anomalies",
-            '<div class="om-note">待门禁数据接入 waits for the door-access feed</div>',
-        )
-    )
     config = {
         "code": scope.area.code,
         "name": scope.area.name,
