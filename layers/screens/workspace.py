@@ -1,7 +1,7 @@
 """The community workspace's data ("data returns home", 数据回家): its buildings with their files, residents
-masked as the caller's role requires, open warnings and cases, door-access anomalies, pending declarations, grid workers' tasks (a
-case or a check given to the workers of one of its grids, then marked done by them), and the same
-as an xlsx workbook. Every query is narrowed to the grids of the community the caller covers."""
+masked as the caller's role requires, open warnings and cases, door-access anomalies, pending declarations, grid
+workers' tasks (a case or a check given to the workers of one of its grids, then marked done by them), and the
+same as an xlsx workbook. Every query is narrowed to the grids of the community the caller covers."""
 
 from __future__ import annotations
 
