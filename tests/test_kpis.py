@@ -406,3 +406,14 @@ def test_department_editor_counts_its_own_cases(
         assert everyone["cases"]["total"]["open"] > mine["cases"]["total"]["open"]
     finally:
         client.put("/collections/cases/grants", json={"readers": []}, headers={"X-API-Key": keys["admin"]})
+
+
+def test_overdue_at_the_end_of_today_is_overdue_now(
+    client: TestClient, keys: dict[str, str], areas: dict[str, str], db: psycopg.Connection
+) -> None:
+    """A series' last point is the end of today: a case due in an hour is not overdue there yet."""
+    before = get(client, keys["admin"], "/kpis/cases/series", code=areas["grid"], **{"from": TODAY.isoformat()})
+    _case(db, areas["grid"], "dispatched", "housing", "1 minute", "kpi due soon")
+    after = get(client, keys["admin"], "/kpis/cases/series", code=areas["grid"], **{"from": TODAY.isoformat()})
+    first, last = before.json()["points"][-1]["values"], after.json()["points"][-1]["values"]
+    assert last["open"] == first["open"] + 1 and last["overdue"] == first["overdue"]

@@ -1,5 +1,6 @@
 -- Cases still open (not closed) at each instant in each area, and of those the overdue ones (past their limit,
--- or flagged by the overdue job at the district). A case's state at an instant is its version valid then.
+-- or flagged by the overdue job at the district). A case's state at an instant is its version valid then. A
+-- series' last instant is the end of today: a limit not yet passed now is not overdue there.
 -- %(department)s narrows to one department's cases (a department editor's own), NULL counts every case.
 WITH scope AS (
     SELECT * FROM unnest(%(grids)s::text[], %(areas)s::text[]) AS s(grid_code, area_code)
@@ -19,7 +20,7 @@ JOIN scope AS s ON s.grid_code = c.grid_code
 CROSS JOIN LATERAL (
     SELECT 'open' AS key
     UNION ALL
-    SELECT 'overdue' WHERE c.overdue OR c.due_at < t.at
+    SELECT 'overdue' WHERE c.overdue OR c.due_at < least(t.at, now())
 ) AS k
 WHERE %(department)s::text IS NULL OR c.department = %(department)s::text
 GROUP BY 1, 2, 3
