@@ -321,14 +321,14 @@ def test_operator_assigns_an_open_case_to_its_grid_worker(
     assert created.status_code == 201, created.text
     task = created.json()
     assert task["kind"] == "case" and task["subject"] == str(own) and task["status"] == "assigned"
-    page = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]}).text
-    assert f"{task['id']}:assigned" in page
+    text = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]}).text
+    assert f"{task['id']}:assigned" in text
     done = client.post(f"/tasks/{task['id']}/done", json={"note": "已清理"}, headers=h(keys["worker"]))
     assert done.status_code == 200, done.text
     listed = client.get(base, headers=h(keys["operator"])).json()["tasks"]
     assert any(t["id"] == task["id"] and t["status"] == "done" and t["done_note"] == "已清理" for t in listed)
-    page = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]}).text
-    assert f"{task['id']}:done" in page
+    text = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]}).text
+    assert f"{task['id']}:done" in text
     audit = db.execute(
         "SELECT action, detail ->> 'subject' FROM onemap.audit_log WHERE target_kind = 'grid_task' "
         "AND target_id = %s ORDER BY id",
