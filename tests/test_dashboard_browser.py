@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from spatial.cases import open_cases_from_warnings
 from spatial.database import engine_for, libpq_url
 from spatial.monitoring import run_monitoring
 from tests.browser import Page, chromium, chromium_available, platform_server
@@ -38,6 +39,19 @@ def setup(database_url: str) -> Iterator[dict[str, Any]]:
 
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         run_monitoring(conn)  # warnings for the safety mode's panels
+        open_cases_from_warnings(conn)  # and cases from them, for the case figures
+        # a catalogue item per department of the freshness panel, one delivered long ago (overdue)
+        items = conn.execute(
+            "INSERT INTO onemap.source_item (department, name, entity_kind, frequency) VALUES "
+            "('police', 'wall_test residents', 'person', 'daily'), "
+            "('market', 'wall_test enterprises', 'enterprise', 'weekly') RETURNING id"
+        ).fetchall()
+        conn.execute(
+            "INSERT INTO onemap.source_delivery (department, item_id, channel, content_hash, received_at, actor, "
+            "rows, accepted, rejected) VALUES ('market', %s, 'file', 'wall_test', now() - interval '9 days', "
+            "'wall test', 1, 1, 0)",
+            (items[1][0],),
+        )
         # open verification issues for the departments' panel, on an attribute fusion never writes
         conn.execute(
             "INSERT INTO onemap.verification_issue (entity_kind, entity_key, attribute, authoritative_department, "
@@ -57,10 +71,13 @@ def setup(database_url: str) -> Iterator[dict[str, Any]]:
         keys = {
             "planner": create_key(conn, "wall planner", "planner").key,
             "community": create_key(conn, "wall community", "community_operator", area_code=community).key,
+            "admin": create_key(conn, "wall admin", "admin").key,
         }
     yield {"keys": keys, "street": street, "community": community, "other": other[0]}
     with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
         conn.execute("DELETE FROM onemap.verification_issue WHERE attribute = 'wall_test'")
+        conn.execute("DELETE FROM onemap.source_delivery WHERE content_hash = 'wall_test'")
+        conn.execute("DELETE FROM onemap.source_item WHERE name LIKE 'wall_test%'")
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +93,25 @@ def browser() -> Iterator[Callable[[], Page]]:
         yield new_page
 
 
+OPEN: list[Page] = []
+
+
+@pytest.fixture(autouse=True)
+def close_pages() -> Iterator[None]:
+    """Each wall holds two event streams open: tabs left open by earlier tests would take up the browser's six
+    connections to the server and starve the next page's requests (a tab sent to about:blank still held
+    them), so each test's tabs are closed."""
+    yield
+    while OPEN:
+        page = OPEN.pop()
+        target = page.send("Target.getTargetInfo")["targetInfo"]["targetId"]
+        page.send("Target.closeTarget", targetId=target)
+        page.close()
+
+
 def open_page(new_page: Callable[[], Page], url: str, width: int, height: int) -> Page:
     page = new_page()
+    OPEN.append(page)
     page.send(
         "Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=False
     )
@@ -95,10 +129,9 @@ def assert_clean(page: Page) -> None:
     assert page.evaluate("(window.onemapDashboard || window.onemapWorkspace).problems") == []
 
 
-def tile_value(page: Page, figure: str) -> float:
-    value = page.evaluate(
-        f"document.querySelector('.om-tile[data-figure=\"{figure}\"]').getAttribute('data-value')"
-    )
+def tile_value(page: Page, figure: str, key: str | None = None) -> float:
+    selector = f'.om-tile[data-figure="{figure}"]' + (f'[data-key="{key}"]' if key else "")
+    value = page.evaluate(f"document.querySelector({json.dumps(selector)}).getAttribute('data-value')")
     return float(value)
 
 
@@ -115,7 +148,7 @@ def test_wall_draws_every_panel(
         " return [e.getAttribute('data-panel'), e.getAttribute('data-drawn')]; })"
     )
     assert panels and all(drawn == "1" for _, drawn in panels), panels
-    expected = 7 if layout == "1920" else 10
+    expected = 7 if layout == "1920" else 11
     assert len(panels) == expected
     points = page.evaluate(CHART_POINTS)
     assert points and all(n > 0 for n in points.values()), points  # no blank chart
@@ -280,3 +313,86 @@ def test_saved_map_opens_as_a_wall_mode(
         if e["id"] in ("buildings", "events", "enterprises")
     ] == ["buildings"]
     assert viewer.console_errors() == [] and viewer.failed_requests() == []
+
+
+def test_a_new_case_arrives_by_the_stream_without_reload(
+    browser: Callable[[], Page], server: str, setup: dict[str, Any], database_url: str
+) -> None:
+    """The wall listens to /cases/stream and /warnings/stream (named SSE events); it does not poll (refresh is
+    an hour), so only the stream can bring the new case's figure."""
+    key = setup["keys"]["planner"]
+    page = open_page(browser, f"{server}/dashboard?cycle=0&mode=safety&refresh=3600&api_key={key}", 1920, 1080)
+    assert sorted(page.evaluate("onemapDashboard.cfg.streams")) == ["/cases/stream", "/warnings/stream"]
+    page.wait_until("onemapDashboard.streamsOpen >= 2", 30)
+    page.evaluate("window.__notReloaded = true")
+    before = tile_value(page, "cases", "open")
+    updates = page.evaluate("onemapDashboard.updates")
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        building = conn.execute("SELECT code FROM onemap.building ORDER BY id LIMIT 1").fetchone()
+    assert building is not None
+    created = page.evaluate(
+        f"fetch('/cases?api_key={setup['keys']['admin']}', {{method: 'POST', headers: "
+        "{'Content-Type': 'application/json'}, body: "
+        + json.dumps(json.dumps({"category": "sanitation", "description": "大屏测试 wall", "building": building[0]}))
+        + "}).then(function (r) { return r.status; })",
+        await_promise=True,
+    )
+    assert created == 201
+    page.wait_until(
+        "parseFloat(document.querySelector('.om-tile[data-figure=\"cases\"][data-key=\"open\"]')"
+        f".getAttribute('data-value')) > {before}",
+        30,
+    )
+    assert tile_value(page, "cases", "open") == before + 1
+    assert page.evaluate("window.__notReloaded") is True
+    assert page.evaluate("onemapDashboard.streamed") >= 1 and page.evaluate("onemapDashboard.updates") > updates
+    # the safety mode's by-area bars count open cases, and the new one is among them
+    bars = page.evaluate("onemapDashboard.charts.by_area.getOption().series[0].data")
+    assert sum(bars) == before + 1
+    assert_clean(page)
+
+
+def test_modes_cycle_through_safety_and_cases(
+    browser: Callable[[], Page], server: str, setup: dict[str, Any]
+) -> None:
+    key = setup["keys"]["planner"]
+    page = open_page(browser, f"{server}/dashboard?cycle=1&api_key={key}", 1920, 1080)
+    seen: set[str] = set()
+    for _ in range(80):
+        seen.add(page.evaluate("onemapDashboard.cfg.modes[onemapDashboard.mode].id"))
+        if len(seen) == 4:
+            break
+        page.pump(0.25)
+    assert seen == {"population", "economy", "safety", "housing"}
+    page.wait_until("onemapDashboard.cfg.modes[onemapDashboard.mode].id === 'safety'", 10)
+    page.pump(0.3)
+    assert "Safety and cases" in page.evaluate("document.getElementById('om-mode-title').textContent")
+    titles = page.evaluate(
+        "[onemapDashboard.charts.by_area.getOption().title[0].text,"
+        " onemapDashboard.charts.departments.getOption().title[0].text]"
+    )
+    assert titles[0].startswith("工单") and titles[1] == "部门在办工单"
+    assert_clean(page)
+
+
+def test_click_on_a_street_bar_drills_down(
+    browser: Callable[[], Page], server: str, setup: dict[str, Any]
+) -> None:
+    key = setup["keys"]["planner"]
+    page = open_page(browser, f"{server}/dashboard?cycle=0&mode=safety&api_key={key}", 1920, 1080)
+    before = page.evaluate("JSON.stringify(onemapDashboard.data.figures.cases.total)")
+    street = page.evaluate("onemapDashboard.data.scope.areas[0]")
+    # the pixel in the middle of the first street's bar (ECharts converts the data point to pixels)
+    point = page.evaluate(
+        "(function () { var c = onemapDashboard.charts.by_area, el = document.getElementById('om-by_area');"
+        " var v = c.getOption().series[0].data[0] || 1;"
+        " var p = c.convertToPixel({seriesIndex: 0}, [v / 2, 0]); var r = el.getBoundingClientRect();"
+        " return [r.left + p[0], r.top + p[1]]; })()"
+    )
+    page.click(point[0], point[1])
+    page.wait_until(f"onemapDashboard.data.scope.code === {json.dumps(street['code'])}", 30)
+    page.pump(1.0)
+    assert page.evaluate("onemapDashboard.data.scope.level") == "street"
+    assert page.evaluate("JSON.stringify(onemapDashboard.data.figures.cases.total)") != before
+    assert street["name"] in page.evaluate("document.getElementById('om-crumbs').textContent")
+    assert_clean(page)

@@ -168,3 +168,22 @@ def test_cron_that_does_not_parse_is_refused_naming_the_job(
         assert next(s for s in schedules(db) if s.job == "feed_prune").source == "database"
     finally:
         db.execute("DELETE FROM onemap.job_schedule")
+
+
+def test_kpi_refresh_runs_hourly_and_clears_stale_days(platform_env: str, db: psycopg.Connection) -> None:
+    listed = onemap("jobs", "list", url=platform_env)
+    assert listed.returncode == 0, listed.stderr
+    line = next(row for row in listed.stdout.splitlines() if "kpi_refresh" in row)
+    assert "5 * * * *" in line  # once an hour
+    # a change marks the population aggregate stale (as the triggers do); the job recounts it
+    db.execute("SELECT onemap.kpi_mark_dirty('population', (now() AT TIME ZONE 'Asia/Shanghai')::date - 3)")
+    db.commit()
+    ran = onemap("jobs", "run", "kpi_refresh", url=platform_env)
+    assert ran.returncode == 0, ran.stderr
+    result = json.loads(ran.stdout)
+    assert result["outcome"] == "succeeded", result
+    state = db.execute(
+        "SELECT dirty_since, last_day FROM onemap.kpi_aggregate WHERE name = 'population'"
+    ).fetchone()
+    db.commit()
+    assert state is not None and state[0] is None and state[1] is not None

@@ -264,3 +264,156 @@ def test_cli_operator_keys_and_refresh(database_url: str, areas: dict[str, str])
     assert areas["community"] in listed.stdout
     refreshed = onemap("kpis", "refresh", url=database_url)
     assert refreshed.returncode == 0 and "grid-days recounted" in refreshed.stdout, refreshed.stderr
+
+
+def _case(db: psycopg.Connection, grid: str, state: str, department: str, due: str, label: str) -> int:
+    row = db.execute(
+        "INSERT INTO onemap.service_case (category, state, source_kind, description, grid_code, department, "
+        "reporter, due_at, geom) SELECT 'fire_hazard', %s, 'report', %s, %s, %s, 'kpi test', now() + %s::interval, "
+        "ST_PointOnSurface(geom) FROM onemap.admin_area WHERE code = %s RETURNING id",
+        (state, label, grid, department, due, grid),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def _close(db: psycopg.Connection, case_id: int, on_time: bool) -> None:
+    db.execute("UPDATE onemap.service_case SET state = 'closed' WHERE id = %s", (case_id,))
+    db.execute(
+        "INSERT INTO onemap.case_transition (case_id, action, from_state, to_state, actor, role, on_time) "
+        "VALUES (%s, 'close', 'verified', 'closed', 'kpi test', 'department_editor', %s)",
+        (case_id, on_time),
+    )
+
+
+CASE_FIGURES = "cases,cases_closed,cases_by_department"
+
+
+def test_case_figures_count_open_overdue_closed_and_on_time(
+    client: TestClient, keys: dict[str, str], areas: dict[str, str], db: psycopg.Connection
+) -> None:
+    def figures(key: str, **params: Any) -> dict[str, Any]:
+        response = get(client, keys[key], "/kpis", names=CASE_FIGURES, **params)
+        assert response.status_code == 200, response.text
+        return dict(response.json()["figures"])
+
+    before = figures("community")
+    other_before = figures("admin", code=areas["other_community"])
+    _case(db, areas["grid"], "dispatched", "housing", "2 days", "kpi open")
+    _case(db, areas["grid"], "in_progress", "emergency", "-1 hour", "kpi late")
+    _close(db, _case(db, areas["grid"], "verified", "housing", "1 day", "kpi closed"), True)
+    _close(db, _case(db, areas["grid"], "verified", "housing", "1 day", "kpi closed late"), False)
+    db.commit()
+    after = figures("community")
+    opened = {k: after["cases"]["total"][k] - before["cases"]["total"][k] for k in ("open", "overdue")}
+    assert opened == {"open": 2, "overdue": 1}
+    assert after["cases"]["by_area"][areas["grid"]]["open"] >= 2  # per child area (the community's grids)
+    closed = after["cases_closed"]["total"]
+    assert closed["closed"] - before["cases_closed"]["total"]["closed"] == 2
+    assert closed["on_time"] - before["cases_closed"]["total"]["on_time"] == 1
+    assert closed["on_time_rate"] == round(closed["on_time"] / closed["closed"], 4)
+    by_department = after["cases_by_department"]["total"]
+    assert by_department["emergency"] - before["cases_by_department"]["total"].get("emergency", 0) == 1
+    assert by_department["housing"] - before["cases_by_department"]["total"].get("housing", 0) == 1
+    # the figures agree with the cases themselves
+    row = db.execute(
+        "SELECT count(*) FROM onemap.service_case c JOIN onemap.admin_area g ON g.code = c.grid_code "
+        "WHERE g.parent_code = %s AND c.state <> 'closed'",
+        (areas["community"],),
+    ).fetchone()
+    assert row is not None and after["cases"]["total"]["open"] == row[0]
+    # as of yesterday none of them existed; another community's figures did not move
+    yesterday = figures("community", as_of=(TODAY - dt.timedelta(days=1)).isoformat())
+    assert after["cases"]["total"]["open"] - yesterday["cases"]["total"]["open"] >= 2
+    assert figures("admin", code=areas["other_community"]) == other_before
+    assert get(client, keys["community"], "/kpis", names="cases", code=areas["other_community"]).status_code == 403
+    series = get(
+        client, keys["admin"], "/kpis/cases_closed/series", code=areas["community"],
+        **{"from": (TODAY - dt.timedelta(days=2)).isoformat()},
+    ).json()["points"]
+    assert [p["values"]["closed"] for p in series][-1] == closed["closed"]
+
+
+def test_door_anomalies_and_data_freshness(
+    client: TestClient, keys: dict[str, str], areas: dict[str, str], db: psycopg.Connection
+) -> None:
+    before = get(client, keys["community"], "/kpis", names="door_anomalies,data_freshness").json()["figures"]
+    db.execute(
+        "WITH e AS (INSERT INTO onemap.event (kind, severity, occurred_at, grid_code, description, geom) "
+        "SELECT 'door_access', 2, now() - interval '1 hour', code, 'kpi door', ST_PointOnSurface(geom) "
+        "FROM onemap.admin_area WHERE code = %s RETURNING id) "
+        "INSERT INTO onemap.warning (event_id, rule, subject_key) SELECT id, 'shared_card', 'kpi-card-1' FROM e",
+        (areas["grid"],),
+    )
+    item = db.execute(
+        "INSERT INTO onemap.source_item (department, name, entity_kind, frequency) "
+        "VALUES ('water', 'kpi freshness', 'building', 'daily') RETURNING id"
+    ).fetchone()
+    assert item is not None
+    db.execute(
+        "INSERT INTO onemap.source_delivery (department, item_id, channel, content_hash, received_at, actor, "
+        "rows, accepted, rejected) VALUES ('water', %s, 'file', 'kpi', now() - interval '50 hours', 'kpi', 1, 1, 0)",
+        (item[0],),
+    )
+    db.commit()
+    after = get(client, keys["community"], "/kpis", names="door_anomalies,data_freshness").json()["figures"]
+    door = after["door_anomalies"]
+    assert door["total"]["shared_card"] == before["door_anomalies"]["total"]["shared_card"] + 1
+    assert door["by_area"][areas["grid"]]["shared_card"] >= 1
+    fresh = after["data_freshness"]
+    assert fresh["by_area"] == {}  # deliveries are in no area: the same figure for every scope
+    water_before = before["data_freshness"]["total"]
+    assert fresh["total"]["water:items"] == water_before.get("water:items", 0) + 1
+    assert fresh["total"]["water:overdue"] == water_before.get("water:overdue", 0) + 1
+    assert fresh["total"]["water:hours_since_delivery"] <= 50.5  # the department's newest delivery
+    # as of two days and a half ago the delivery had not arrived: the item counted overdue and no last delivery
+    earlier = get(
+        client, keys["admin"], "/kpis", names="data_freshness",
+        as_of=(dt.datetime.now(dt.UTC) - dt.timedelta(hours=60)).isoformat(),
+    ).json()["figures"]["data_freshness"]["total"]
+    assert earlier["water:overdue"] >= 1
+    # door anomalies are warnings: a key that may not read events does not get them
+    assert "door_anomalies" in get(client, keys["water"], "/kpis").json()["withheld"]
+
+
+def test_person_change_marks_the_aggregate_stale_from_beijings_day(
+    database_url: str, db: psycopg.Connection
+) -> None:
+    with psycopg.connect(libpq_url(database_url)) as conn:
+        refresh_population(conn, TODAY - dt.timedelta(days=2))
+    db.execute(
+        "UPDATE onemap.person SET household_type = household_type "
+        "WHERE id = (SELECT min(id) FROM onemap.person)"
+    )
+    stale = db.execute("SELECT dirty_since FROM onemap.kpi_aggregate WHERE name = 'population'").fetchone()
+    assert stale is not None and stale[0] == TODAY
+
+
+def test_department_editor_counts_its_own_cases(
+    client: TestClient, keys: dict[str, str], areas: dict[str, str], db: psycopg.Connection
+) -> None:
+    """As on /cases, a department's editor sees the cases routed to it only (once granted the cases layer)."""
+    granted = client.put(
+        "/collections/cases/grants", json={"readers": ["water"]}, headers={"X-API-Key": keys["admin"]}
+    )
+    assert granted.status_code == 200, granted.text
+    try:
+        _case(db, areas["grid"], "dispatched", "water", "1 day", "kpi water case")
+        mine = get(client, keys["water"], "/kpis", names="cases,cases_by_department").json()["figures"]
+        everyone = get(client, keys["admin"], "/kpis", names="cases,cases_by_department").json()["figures"]
+        assert set(mine["cases_by_department"]["total"]) == {"water"}
+        assert mine["cases"]["total"]["open"] == mine["cases_by_department"]["total"]["water"] >= 1
+        assert everyone["cases"]["total"]["open"] > mine["cases"]["total"]["open"]
+    finally:
+        client.put("/collections/cases/grants", json={"readers": []}, headers={"X-API-Key": keys["admin"]})
+
+
+def test_overdue_at_the_end_of_today_is_overdue_now(
+    client: TestClient, keys: dict[str, str], areas: dict[str, str], db: psycopg.Connection
+) -> None:
+    """A series' last point is the end of today: a case due in an hour is not overdue there yet."""
+    before = get(client, keys["admin"], "/kpis/cases/series", code=areas["grid"], **{"from": TODAY.isoformat()})
+    _case(db, areas["grid"], "dispatched", "housing", "1 minute", "kpi due soon")
+    after = get(client, keys["admin"], "/kpis/cases/series", code=areas["grid"], **{"from": TODAY.isoformat()})
+    first, last = before.json()["points"][-1]["values"], after.json()["points"][-1]["values"]
+    assert last["open"] == first["open"] + 1 and last["overdue"] == first["overdue"]

@@ -277,3 +277,87 @@ def test_dashboard_page_errors(client: TestClient, keys: dict[str, str], place: 
         len(client.get(f"/static/screens/{f}").content) for f in ("dashboard.js", "dashboard.css")
     )
     assert size < 1_500_000
+
+
+def _open_case(db: psycopg.Connection, grid: str, text: str) -> int:
+    row = db.execute(
+        "INSERT INTO onemap.service_case (category, state, source_kind, description, grid_code, department, "
+        "reporter, due_at, geom) SELECT 'sanitation', 'dispatched', 'report', %s, code, 'urban_management', "
+        "'ws test', now() + interval '1 day', ST_PointOnSurface(geom) FROM onemap.admin_area WHERE code = %s "
+        "RETURNING id",
+        (text, grid),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_operator_assigns_an_open_case_to_its_grid_worker(
+    client: TestClient, keys: dict[str, str], place: dict[str, Any], db: psycopg.Connection
+) -> None:
+    own = _open_case(db, place["grids"][0], "楼道垃圾 ws own case")
+    other_grid = db.execute(
+        "SELECT code FROM onemap.admin_area WHERE parent_code = %s ORDER BY code LIMIT 1", (place["other"],)
+    ).fetchone()
+    assert other_grid is not None
+    foreign = _open_case(db, other_grid[0], "ws foreign case")
+    page = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]})
+    assert page.status_code == 200 and 'id="ws-cases"' in page.text
+    assert "ws own case" in page.text and "ws foreign case" not in page.text
+    base = f"/communities/{place['community']}/tasks"
+    body = {"grid_code": place["grids"][0], "kind": "case", "subject": str(own), "note": "请现场核查"}
+    # the grid worker of another community: refused, whether named by its grid or through its case
+    elsewhere = client.post(base, json={**body, "grid_code": other_grid[0]}, headers=h(keys["operator"]))
+    assert elsewhere.status_code == 400 and "not a grid of this community" in elsewhere.json()["detail"]
+    wrong = client.post(base, json={**body, "subject": str(foreign)}, headers=h(keys["operator"]))
+    assert wrong.status_code == 400 and "open case" in wrong.json()["detail"]
+    assert (
+        client.post(
+            f"/communities/{place['other']}/tasks", json={**body, "grid_code": other_grid[0]},
+            headers=h(keys["operator"]),
+        ).status_code
+        == 403
+    )
+    created = client.post(base, json=body, headers=h(keys["operator"]))
+    assert created.status_code == 201, created.text
+    task = created.json()
+    assert task["kind"] == "case" and task["subject"] == str(own) and task["status"] == "assigned"
+    text = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]}).text
+    assert f"{task['id']}:assigned" in text
+    done = client.post(f"/tasks/{task['id']}/done", json={"note": "已清理"}, headers=h(keys["worker"]))
+    assert done.status_code == 200, done.text
+    listed = client.get(base, headers=h(keys["operator"])).json()["tasks"]
+    assert any(t["id"] == task["id"] and t["status"] == "done" and t["done_note"] == "已清理" for t in listed)
+    text = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]}).text
+    assert f"{task['id']}:done" in text
+    audit = db.execute(
+        "SELECT action, detail ->> 'subject' FROM onemap.audit_log WHERE target_kind = 'grid_task' "
+        "AND target_id = %s ORDER BY id",
+        (str(task["id"]),),
+    ).fetchall()
+    assert [a for a, _ in audit] == ["task.assign", "task.done"] and audit[0][1] == str(own)
+
+
+def test_workspace_shows_its_door_access_anomalies(
+    client: TestClient, keys: dict[str, str], place: dict[str, Any], db: psycopg.Connection
+) -> None:
+    other_grid = db.execute(
+        "SELECT code FROM onemap.admin_area WHERE parent_code = %s ORDER BY code LIMIT 1", (place["other"],)
+    ).fetchone()
+    assert other_grid is not None
+    for grid, text, subject in (
+        (place["grids"][0], "ws door own", "card:ws-own"),
+        (other_grid[0], "ws door foreign", "card:ws-foreign"),
+    ):
+        db.execute(
+            "WITH e AS (INSERT INTO onemap.event (kind, severity, occurred_at, grid_code, description, geom) "
+            "SELECT 'door_access', 3, now(), code, %s, ST_PointOnSurface(geom) FROM onemap.admin_area "
+            "WHERE code = %s RETURNING id) "
+            "INSERT INTO onemap.warning (event_id, rule, subject_key) SELECT id, 'shared_card', %s FROM e",
+            (text, grid, subject),
+        )
+    page = client.get(f"/communities/{place['community']}", params={"api_key": keys["operator"]}).text
+    section = page[page.index('id="ws-door_access"') :]
+    section = section[: section.index("</section>")]
+    assert "ws door own" in section and "shared_card" in section
+    assert "ws door foreign" not in page
+    assert "ws-own" not in page  # the card behind the warning is not shown

@@ -258,3 +258,50 @@ def test_stale_or_foreign_last_event_id_refused(server: str, keys: dict[str, str
     code, detail = status("cases:1")
     assert code == 410 and "reload" in detail
     assert httpx.get(f"{server}/cases/stream", timeout=5).status_code == 403  # the public has no stream
+
+
+@pytest.fixture(scope="module")
+def communities(platform_env: str, place: dict[str, str]) -> dict[str, str]:
+    """The operator of the first grid's community, and a building of another community."""
+    with psycopg.connect(libpq_url(platform_env)) as conn:
+        own = conn.execute(
+            "SELECT parent_code FROM onemap.admin_area WHERE code = %s", (place["grid"],)
+        ).fetchone()
+        assert own is not None
+        elsewhere = conn.execute(
+            "SELECT code FROM onemap.building WHERE community_code <> %s ORDER BY code LIMIT 1", (own[0],)
+        ).fetchone()
+        assert elsewhere is not None
+    with engine_for(platform_env).begin() as conn:
+        key = create_key(conn, "stream operator", "community_operator", area_code=own[0]).key
+    return {"community": own[0], "operator": key, "elsewhere": elsewhere[0]}
+
+
+def test_operator_streams_hold_only_its_community(
+    server: str, keys: dict[str, str], place: dict[str, str], communities: dict[str, str], database_url: str
+) -> None:
+    key = communities["operator"]
+    cases = Listener(f"{server}/cases/stream", key)
+    warnings = Listener(f"{server}/warnings/stream", key)
+    start(cases, warnings)
+    assert cases.status == 200 and warnings.status == 200
+    # another community's case and warning first, then the operator's own: the own ones arrive, and since the
+    # feed is in order, the other community's would have arrived before them
+    foreign_case = report(server, keys["admin"], communities["elsewhere"], "另一个社区 elsewhere")
+    own_case = report(server, keys["worker"], place["building"], "本社区 own")
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        events = [
+            conn.execute(
+                "INSERT INTO onemap.event (kind, severity, occurred_at, building_id, grid_code, description, geom) "
+                "SELECT 'fire_hazard', 2, now(), id, grid_code, 'operator stream', ST_PointOnSurface(geom) "
+                "FROM onemap.building WHERE code = %s RETURNING id",
+                (building,),
+            ).fetchone()
+            for building in (communities["elsewhere"], place["building"])
+        ]
+    foreign_event, own_event = (row[0] for row in events if row is not None)
+    cases.wait_for(lambda d: d["id"] == own_case)
+    warnings.wait_for(lambda d: d["id"] == own_event)
+    time.sleep(0.5)
+    assert not [e for e in cases.events if e[1]["id"] == foreign_case]
+    assert not [e for e in warnings.events if e[1]["id"] == foreign_event]

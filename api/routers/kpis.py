@@ -17,6 +17,7 @@ from layers.access import Principal
 from layers.catalog import readable_layers
 from layers.query.temporal import parse_as_of
 from spatial import beijing_time
+from spatial.cases.store import scope_of as case_scope_of
 from spatial.errors import Forbidden, InvalidInput, NotFound
 from spatial.kpis import (
     FIGURES,
@@ -122,7 +123,8 @@ async def kpis(
     wanted = [named_figure(n.strip()) for n in names.split(",") if n.strip()] if names else list(FIGURES.values())
     scope = await scope_for(conn, who, code, level)
     shown, withheld = await shown_figures(conn, who, wanted)
-    values = {f.name: figure_json(await figure_at(conn, f, scope, at)) for f in shown}
+    department = case_scope_of(who).department  # a department editor counts its own cases only
+    values = {f.name: figure_json(await figure_at(conn, f, scope, at, department)) for f in shown}
     return {
         "scope": scope_json(scope),
         "as_of": at.isoformat(),
@@ -151,7 +153,7 @@ async def series(
             f"figure {name!r} counts layers your key may not read ({', '.join(wanted.requires)})"
         )
     last = end or beijing_time.today()
-    points = await figure_series(conn, wanted, scope, start, last, step)
+    points = await figure_series(conn, wanted, scope, start, last, step, case_scope_of(who).department)
     return {
         "name": name,
         "title": wanted.title,

@@ -19,6 +19,7 @@ from api.errors import Forbidden
 from api.routers.kpis import READERS, figures_as_of, scope_for
 from api.routers.maps import PageError, PageRoute, Who
 from api.routers.saved_maps import read_saved_map
+from api.routers.streams import CASE_STREAM_ROLES, WARNING_STREAM_ROLES
 from layers.access import Principal
 from layers.audit import record
 from layers.catalog import readable_layers
@@ -90,6 +91,15 @@ async def dashboard(
     if mode is not None and mode not in ids:
         raise PageError(400, f"未知专题 unknown mode {mode!r}: use one of {', '.join(ids)}")
     key = request.query_params.get("api_key")
+    layers = [layer.id for layer in await readable_layers(conn, who)]
+    streams = [
+        url
+        for url, allowed in (
+            ("/cases/stream", who.role in CASE_STREAM_ROLES and "cases" in layers),
+            ("/warnings/stream", who.role in WARNING_STREAM_ROLES and "events" in layers),
+        )
+        if allowed
+    ] + ([settings.stream_url] if settings.stream_url else [])
     config = DashboardConfig(
         layout=layout,
         code=scope.area.code,
@@ -99,9 +109,9 @@ async def dashboard(
         cycle_seconds=settings.cycle_seconds if cycle is None else cycle,
         mode=ids.index(mode) if mode else 0,
         as_of=as_of,
-        stream=settings.stream_url,
+        streams=streams,
         bounds=list(scope.area.bounds) if scope.area.bounds else None,
-        layers=[layer.id for layer in await readable_layers(conn, who)],
+        layers=layers,
         modes=modes,
     )
     return HTMLResponse(dashboard_html(config))
@@ -159,6 +169,25 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
         ("description", "描述"),
         ("address", "地址"),
     ],
+    "cases": [
+        ("id", "工单 case"),
+        ("category", "类别"),
+        ("state", "状态 state"),
+        ("department", "部门"),
+        ("due_at", "时限 due"),
+        ("overdue", "超时"),
+        ("grid_name", "网格"),
+        ("description", "描述"),
+        ("tasks", "任务 tasks"),
+    ],
+    "door_access": [
+        ("id", "编号"),
+        ("rule", "规则 rule"),
+        ("severity", "级"),
+        ("occurred_at", "时间"),
+        ("description", "描述"),
+        ("address", "地址"),
+    ],
     "declarations": [
         ("kind", "类型"),
         ("name", "姓名"),
@@ -205,7 +234,8 @@ def task_form(code: str, grids: list[dict[str, str]]) -> str:
     kinds = "".join(f'<option value="{k}">{k}</option>' for k in TASK_KINDS)
     return (
         f'<form data-post="/communities/{html.escape(code)}/tasks"><select name="grid_code">{options}</select>'
-        f'<select name="kind">{kinds}</select><input name="subject" placeholder="楼栋编码或事件编号 building or event">'
+        f'<select name="kind">{kinds}</select>'
+        '<input name="subject" placeholder="工单号、楼栋编码或事件编号 case, building or event">'
         '<input name="note" placeholder="说明 note"><button>派发 Assign</button><span class="om-note"></span></form>'
     )
 
@@ -236,13 +266,6 @@ async def community_page(
                 code,
                 {"section": section.name, "returned": len(rows), "masked": False},
             )
-    parts.append(
-        (
-            "door_access",
-            "门禁异常 Door-access anomalies",
-            '<div class="om-note">待门禁数据接入 waits for the door-access feed</div>',
-        )
-    )
     config = {
         "code": scope.area.code,
         "name": scope.area.name,

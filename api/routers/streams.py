@@ -24,12 +24,12 @@ from spatial.cases.store import scope_of
 
 router = APIRouter(tags=["Streams"])
 
-CaseReader = Annotated[
-    Principal, Depends(require_role("admin", "planner", "department_editor", "grid_worker"))
-]
-WarningReader = Annotated[
-    Principal, Depends(require_layer_reader("events", "admin", "planner", "grid_worker", "department_editor"))
-]
+OPERATORS = ("community_operator", "street_operator")
+# Who may listen (warnings also need the events layer); the wall subscribes to the streams its key may read.
+CASE_STREAM_ROLES = ("admin", "planner", "department_editor", "grid_worker", *OPERATORS)
+WARNING_STREAM_ROLES = CASE_STREAM_ROLES
+CaseReader = Annotated[Principal, Depends(require_role(*CASE_STREAM_ROLES))]
+WarningReader = Annotated[Principal, Depends(require_layer_reader("events", *WARNING_STREAM_ROLES))]
 LastEventId = Annotated[str | None, Header(max_length=64, description="Resume after this event.")]
 LastEventIdQuery = Annotated[
     str | None,
@@ -51,6 +51,8 @@ def _broker(request: Request) -> ChangeBroker:
 
 
 def case_scope(who: Principal) -> FeedScope:
+    if who.role in OPERATORS:  # a community's (street's) command platform: the cases of its grids
+        return FeedScope(unmasked=who.sees_personal_data, grids=frozenset(who.grids))
     scope = scope_of(who)
     if not scope.visible:
         raise Forbidden("cases are for grid workers, departments, planners and admins")
@@ -58,8 +60,8 @@ def case_scope(who: Principal) -> FeedScope:
 
 
 def warning_scope(who: Principal) -> FeedScope:
-    grid = who.grid_code if who.role == "grid_worker" else None
-    return FeedScope(grid=grid, unmasked=who.sees_personal_data)
+    grids = frozenset(who.grids) if who.scoped else None  # a grid worker's grid, an operator's grids
+    return FeedScope(unmasked=who.sees_personal_data, grids=grids)
 
 
 def _event(stream: str, scope: FeedScope, row: dict[str, Any]) -> ServerSentEvent:
@@ -150,7 +152,7 @@ async def case_stream(
 
 @router.get(
     "/warnings/stream",
-    summary="Server-Sent Events: new and changed warnings in your grid",
+    summary="Server-Sent Events: new and changed warnings in your grid, community or street",
     responses=STREAM_RESPONSES,
     response_class=EventSourceResponse,
 )

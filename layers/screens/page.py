@@ -27,7 +27,7 @@ LAYOUTS: dict[str, dict[str, Any]] = {
             ["tiles", "trend"],
             ["breakdown", "uses"],
             ["map"],
-            ["by_area", "departments"],
+            ["by_area", "departments", "freshness"],
             ["events", "stack", "modes"],
         ],
     },
@@ -37,7 +37,8 @@ PANEL_TITLES = {
     "trend": ("趋势", "Trend"),
     "breakdown": ("构成", "Breakdown"),
     "by_area": ("分区对比", "By area"),
-    "departments": ("部门待核验", "Verification backlog by department"),
+    "departments": ("部门", "By department"),  # the mode's department figure (see MODES)
+    "freshness": ("数据鲜度", "Data freshness: overdue items by department"),
     "modes": ("专题", "Thematic modes"),
     "uses": ("楼栋用途", "Buildings by use"),
     "events": ("网格事件 (12周)", "Grid events, 12 weeks"),
@@ -45,7 +46,7 @@ PANEL_TITLES = {
 }
 
 # Thematic modes (一张图 themes) the wall cycles through: which figure colours the areas, which one the trend,
-# the breakdown and the bars show, and which heat layer the map shows.
+# the breakdown, the by-area bars and the by-department bars show, and which heat layer the map shows.
 MODES: list[dict[str, Any]] = [
     {
         "id": "population",
@@ -54,6 +55,7 @@ MODES: list[dict[str, Any]] = [
         "area": ["population", "actual"],
         "trend": {"figure": "population", "keys": ["actual", "registered"], "step": "day", "days": 30},
         "breakdown": ["files", None],
+        "departments": "verification_backlog",
         "heat": "population",
         "ramp": ["#0b2545", "#1b4b7a", "#2f7fc1", "#5fb3f0", "#a7dcff"],
     },
@@ -69,16 +71,18 @@ MODES: list[dict[str, Any]] = [
             "days": 365,
         },
         "breakdown": ["enterprises_by_status", None],
+        "departments": "data_freshness",
         "heat": None,
         "ramp": ["#2b1d0e", "#5c3b12", "#a0661b", "#e09a2d", "#ffd27a"],
     },
     {
         "id": "safety",
-        "title": "安全与事件",
+        "title": "安全与工单",
         "title_en": "Safety and cases",
-        "area": ["warnings_by_rule", None],
-        "trend": {"figure": "events_by_kind", "keys": None, "step": "week", "days": 84},
+        "area": ["cases", "open"],
+        "trend": {"figure": "cases", "keys": ["open", "overdue"], "step": "day", "days": 30},
         "breakdown": ["warnings_by_rule", None],
+        "departments": "cases_by_department",
         "heat": "events",
         "ramp": ["#2a0b12", "#5e1424", "#a3223b", "#e0455c", "#ff9aa8"],
     },
@@ -89,6 +93,7 @@ MODES: list[dict[str, Any]] = [
         "area": ["housing", "vacant"],
         "trend": {"figure": "population", "keys": ["actual"], "step": "week", "days": 84},
         "breakdown": ["housing", None],
+        "departments": "verification_backlog",
         "heat": "population",
         "ramp": ["#0c2a1f", "#13503a", "#1f8a5f", "#3cc48a", "#9cf0c8"],
     },
@@ -98,7 +103,6 @@ TILES: list[list[str | None]] = [
     ["population", "registered", "户籍人口", "Registered population"],
     ["files", "building", "一楼一档", "Building files"],
     ["files", "enterprise", "一企一档", "Enterprise files"],
-    ["housing", "units", "房屋", "House units"],
     ["warnings_by_rule", None, "待处置预警", "Open warnings"],
     ["verification_backlog", None, "待核验", "Verification backlog"],
     ["events_by_kind", None, "今日事件", "Events today"],
@@ -106,6 +110,11 @@ TILES: list[list[str | None]] = [
     ["economic_potential", "potential_m2", "潜力面积 ㎡", "Potential floor space"],
     ["grid_tasks", "assigned", "网格任务", "Tasks assigned"],
     ["housing", "occupancy_rate", "入住率", "Occupancy"],
+    ["cases", "open", "在办工单", "Open cases"],
+    ["cases", "overdue", "超时工单", "Overdue cases"],
+    ["cases_closed", "closed", "今日结案", "Cases closed today"],
+    ["cases_closed", "on_time_rate", "按时结案率", "Closed on time"],
+    ["door_anomalies", None, "门禁异常", "Door-access anomalies"],
 ]
 
 
@@ -119,7 +128,9 @@ class DashboardConfig:
     cycle_seconds: int
     mode: int = 0
     as_of: str | None = None
-    stream: str | None = None  # an SSE URL; when None the page polls /kpis
+    # SSE URLs whose events mean "figures changed" (the case and warning streams the key may read); the page
+    # polls /kpis only when it has none
+    streams: list[str] = field(default_factory=list)
     bounds: list[float] | None = None
     scoped_layer: str | None = None  # the admin layer whose rows the key's row filter narrows
     layers: list[str] = field(default_factory=list)  # readable layers (tiles the map may ask for)

@@ -12,8 +12,8 @@ class ScreenSettings(BaseSettings):
 
     refresh_seconds: int = 30  # how often the wall asks for new figures when it has no stream
     cycle_seconds: int = 60  # how long each thematic mode stays on the wall (0: no cycling)
-    # A Server-Sent Events URL whose messages mean "figures changed" (the warnings stream, once it exists);
-    # when set the wall listens to it instead of polling.
+    # One more Server-Sent Events URL whose events mean "figures changed", besides the case and warning streams
+    # the wall always listens to when its key may read them.
     stream_url: str | None = None
     workspace_rows: int = 100  # rows per section on the workspace page (the download has all)
 

@@ -1,6 +1,7 @@
 """The community workspace's data ("data returns home", 数据回家): its buildings with their files, residents
-masked as the caller's role requires, open warnings, pending declarations, grid workers' tasks, and the same
-as an xlsx workbook. Every query is narrowed to the grids of the community the caller covers."""
+masked as the caller's role requires, open warnings and cases, door-access anomalies, pending declarations, grid
+workers' tasks (a case or a check given to the workers of one of its grids, then marked done by them), and the
+same as an xlsx workbook. Every query is narrowed to the grids of the community the caller covers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from psycopg.rows import dict_row
 from layers.access import Principal
 from layers.screens.sql import read_screen_sql
 from spatial.beijing_time import BEIJING
+from spatial.door_access.rules import DOOR_RULES
 from spatial.errors import Forbidden, InvalidInput, NotFound
 from spatial.schema import TASK_KINDS
 
@@ -34,6 +36,7 @@ SECTIONS = (
     Section("residents", "居民 Residents", "residents.sql", personal=True, requires="buildings"),
     Section("enterprises", "企业 Enterprises", "enterprises.sql", requires="enterprises"),
     Section("warnings", "预警与事件 Warnings and events", "warnings.sql", requires="events"),
+    Section("cases", "在办工单 Open cases", "cases.sql", requires="cases"),
     Section(
         "declarations",
         "待落地申报 Pending declarations",
@@ -42,6 +45,7 @@ SECTIONS = (
         requires="buildings",
     ),
     Section("tasks", "网格任务 Tasks", "tasks.sql", requires="events"),
+    Section("door_access", "门禁异常 Door-access anomalies", "door_anomalies.sql", requires="events"),
 )
 TASK_ASSIGNERS = ("admin", "community_operator", "street_operator")
 
@@ -64,7 +68,12 @@ def sections_for(readable: set[str]) -> list[Section]:
 async def section_rows(
     conn: AsyncConnection[Any], section: Section, grids: list[str], who: Principal, limit: int | None
 ) -> tuple[list[dict[str, Any]], int]:
-    params = {"grids": grids, "unmasked": who.sees_personal_data, "limit": limit}
+    params = {
+        "grids": grids,
+        "unmasked": who.sees_personal_data,
+        "limit": limit,
+        "door_rules": list(DOOR_RULES),
+    }
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(read_screen_sql(section.sql_file), params)
         rows = await cursor.fetchall()
@@ -95,7 +104,7 @@ async def assign_task(
         await cursor.execute(read_screen_sql("task_subject.sql"), params)
         found = await cursor.fetchone()
         if not found or not found["found"]:
-            what = "a building code" if kind == "check" else "an event id"
+            what = {"check": "a building code", "case": "an open case's id"}.get(kind, "an event id")
             raise InvalidInput(f"the subject of a {kind} task is {what} of grid {grid}: {subject!r} is not")
         await cursor.execute(read_screen_sql("task_insert.sql"), params)
         row = await cursor.fetchone()

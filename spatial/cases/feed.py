@@ -25,14 +25,18 @@ class StaleEventId(OnemapError):
 
 @dataclass(frozen=True)
 class FeedScope:
-    """Who receives a row: a grid (grid workers), a department (department editors for cases), everything."""
+    """Who receives a row: a grid (grid workers), the grids of a community or street (its operators), a
+    department (department editors for cases), everything."""
 
     grid: str | None = None
     department: str | None = None
     unmasked: bool = False
+    grids: frozenset[str] | None = None
 
     def admits(self, row: dict[str, Any]) -> bool:
         if self.grid is not None and row["grid_code"] != self.grid:
+            return False
+        if self.grids is not None and row["grid_code"] not in self.grids:
             return False
         return self.department is None or row["department"] == self.department
 

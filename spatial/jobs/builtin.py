@@ -1,5 +1,6 @@
 """The packaged jobs: monitoring rules and the cases they open, cases from verification issues, overdue
-escalation, door-access rules and retention, pulls of the catalogue's sources, and pruning the SSE change feed."""
+escalation, door-access rules and retention, pulls of the catalogue's sources, pruning the SSE change feed,
+and refreshing the figures' pre-aggregates."""
 
 from __future__ import annotations
 
@@ -41,6 +42,14 @@ def feed_prune(conn: psycopg.Connection) -> dict[str, Any]:
     return prune_feed(conn, get_case_settings().feed_retention_hours)
 
 
+def kpi_refresh(conn: psycopg.Connection) -> dict[str, Any]:
+    """Recount the population pre-aggregate's stale days, so the figures stop counting them live."""
+    from spatial.kpis import refresh_population
+
+    done = refresh_population(conn)
+    return {"first_day": done.first_day.isoformat(), "last_day": done.last_day.isoformat(), "rows": done.rows}
+
+
 for job in (
     Job("monitoring", "监测规则 Monitoring rules -> warnings -> cases", "0 * * * *", monitoring),
     Job(
@@ -64,5 +73,6 @@ for job in (
     ),
     Job("source_pulls", "数据拉取 Pull the catalogue's sources above their marks", "*/10 * * * *", source_pulls),
     Job("feed_prune", "推送记录清理 Prune the SSE change feed", "50 * * * *", feed_prune),
+    Job("kpi_refresh", "指标预聚合刷新 Refresh the figures' pre-aggregates", "5 * * * *", kpi_refresh),
 ):
     register(job)

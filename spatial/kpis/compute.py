@@ -28,8 +28,21 @@ class FigureValue:
     by_area: dict[str, Values]
 
 
-def _params(scope: Scope, instants: list[dt.datetime], since: list[dt.datetime]) -> dict[str, Any]:
-    return {"grids": list(scope.grids), "areas": list(scope.areas), "instants": instants, "since": since}
+def _params(
+    figure: Figure,
+    scope: Scope,
+    instants: list[dt.datetime],
+    since: list[dt.datetime],
+    department: str | None,
+) -> dict[str, Any]:
+    params = {
+        "grids": list(scope.grids),
+        "areas": list(scope.areas),
+        "instants": instants,
+        "since": since,
+        "department": department,
+    }
+    return {**params, **figure.params()} if figure.params else params
 
 
 def _finish(figure: Figure, values: Values) -> Values:
@@ -44,13 +57,18 @@ async def _rows(conn: AsyncConnection[Any], figure: Figure, params: dict[str, An
         return await cursor.fetchall()
 
 
-async def figure_at(conn: AsyncConnection[Any], figure: Figure, scope: Scope, at: dt.datetime) -> FigureValue:
-    """`figure` for `scope` as of `at` (flow figures: the day up to `at`), in total and per child area."""
-    rows = await _rows(conn, figure, _params(scope, [at], [day_start(beijing_date(at))]))
+async def figure_at(
+    conn: AsyncConnection[Any], figure: Figure, scope: Scope, at: dt.datetime, department: str | None = None
+) -> FigureValue:
+    """`figure` for `scope` as of `at` (flow figures: the day up to `at`), in total and per child area.
+    `department` narrows the figures that know departments (cases) to that department's rows."""
+    rows = await _rows(conn, figure, _params(figure, scope, [at], [day_start(beijing_date(at))], department))
     total: Values = {}
-    by_area: dict[str, Values] = {code: {} for code in scope.names}
+    by_area: dict[str, Values] = {code: {} for code in scope.names} if figure.areal else {}
     for row in rows:
         total[row["key"]] = total.get(row["key"], 0.0) + row["value"]
+        if row["area_code"] is None:  # not in any area (see Figure.areal)
+            continue
         area = by_area.setdefault(row["area_code"], {})
         area[row["key"]] = area.get(row["key"], 0.0) + row["value"]
     return FigureValue(figure, _finish(figure, total), {k: _finish(figure, v) for k, v in by_area.items()})
@@ -82,13 +100,19 @@ def bucket_ends(start: dt.date, end: dt.date, step: str) -> list[dt.datetime]:
 
 
 async def figure_series(
-    conn: AsyncConnection[Any], figure: Figure, scope: Scope, start: dt.date, end: dt.date, step: str
+    conn: AsyncConnection[Any],
+    figure: Figure,
+    scope: Scope,
+    start: dt.date,
+    end: dt.date,
+    step: str,
+    department: str | None = None,
 ) -> list[dict[str, Any]]:
     """`figure` for `scope` at the end of each bucket: [{"at", "values"}], oldest first."""
     instants = bucket_ends(start, end, step)
     # each bucket runs from the previous bucket's end (the first from `start`)
     since = [day_start(start), *instants[:-1]]
-    rows = await _rows(conn, figure, _params(scope, instants, since))
+    rows = await _rows(conn, figure, _params(figure, scope, instants, since, department))
     per_instant: dict[dt.datetime, Values] = {at: {} for at in instants}
     for row in rows:
         values = per_instant.setdefault(row["at"], {})

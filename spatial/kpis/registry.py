@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from spatial.errors import NotFound
 
@@ -30,6 +31,11 @@ class Figure:
     keys: tuple[str, ...] = ()  # the keys always present (0 when nothing is counted)
     labels: Mapping[str, str] = field(default_factory=dict)  # key -> Chinese label
     derive: Callable[[Values], Values] | None = None
+    # More parameters its SQL takes (the rules or vocabularies it counts by, from their one home in the code).
+    params: Callable[[], dict[str, Any]] | None = None
+    # False: what it counts is not in any area (a department's deliveries); the rows say area_code NULL and the
+    # figure is the same for every scope, with nothing per child area.
+    areal: bool = True
 
 
 FIGURES: dict[str, Figure] = {}
@@ -233,5 +239,93 @@ register(
         kind="flow",
         keys=("assigned", "done"),
         labels={"assigned": "待办", "done": "完成"},
+    )
+)
+
+
+def _on_time(values: Values) -> Values:
+    closed = values.get("closed", 0.0)
+    return {**values, "on_time_rate": round(values.get("on_time", 0.0) / closed, 4) if closed else 0.0}
+
+
+register(
+    Figure(
+        "cases",
+        "cases.sql",
+        "工单",
+        "Open and overdue cases",
+        "件",
+        requires=("cases",),
+        keys=("open", "overdue"),
+        labels={"open": "在办", "overdue": "超时"},
+    )
+)
+register(
+    Figure(
+        "cases_closed",
+        "cases_closed.sql",
+        "结案",
+        "Cases closed, and on time",
+        "件",
+        requires=("cases",),
+        kind="flow",
+        keys=("closed", "on_time"),
+        labels={"closed": "结案", "on_time": "按时结案", "on_time_rate": "按时率"},
+        derive=_on_time,
+    )
+)
+register(
+    Figure(
+        "cases_by_department",
+        "cases_by_department.sql",
+        "部门在办工单",
+        "Open cases by department",
+        "件",
+        requires=("cases",),
+        labels=DEPARTMENT_LABELS,
+    )
+)
+
+
+def _door_params() -> dict[str, Any]:
+    from spatial.door_access.rules import DOOR_RULES
+
+    return {"door_rules": list(DOOR_RULES)}
+
+
+register(
+    Figure(
+        "door_anomalies",
+        "door_anomalies.sql",
+        "门禁异常",
+        "Door-access anomalies",
+        "条",
+        requires=("events",),
+        keys=("unregistered_resident", "moved_out", "shared_card"),
+        labels={"unregistered_resident": "未登记住户", "moved_out": "已搬离仍通行", "shared_card": "一卡多用"},
+        params=_door_params,
+    )
+)
+
+
+def _freshness_params() -> dict[str, Any]:
+    import json
+
+    from spatial.sources.vocabulary import FREQUENCIES
+
+    return {"frequencies": json.dumps({k: v[0].total_seconds() for k, v in FREQUENCIES.items()})}
+
+
+register(
+    Figure(
+        "data_freshness",
+        "data_freshness.sql",
+        "数据鲜度",
+        "Data freshness by department",
+        "项",
+        # "<department>:items", "<department>:overdue" and "<department>:hours_since_delivery"
+        labels={f"{d}:overdue": f"{zh}超期" for d, zh in DEPARTMENT_LABELS.items()},
+        params=_freshness_params,
+        areal=False,
     )
 )

@@ -1,13 +1,14 @@
 /* The operations centre's wall: figure tiles, ECharts panels and the central map, all from onemap's own API
    (/kpis, /kpis/{name}/series, vector tiles, /map/heat). Drill down by clicking an area on the map or a bar;
-   thematic modes cycle; figures refresh from the update source (polling now, an EventSource when the page is
-   given a stream URL). Errors are shown on the page, never thrown. */
+   thematic modes cycle; figures refresh when the case or warning stream (Server-Sent Events, named events
+   "case" and "warning") says something changed, by polling only when the key may read no stream. Errors are
+   shown on the page, never thrown. */
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("om-config").textContent);
   var om = window.onemapDashboard = {
     cfg: cfg, code: cfg.code, mode: cfg.mode || 0, data: null, charts: {}, drawn: {}, points: {},
-    updates: 0, problems: [], trail: [], readyAt: null
+    updates: 0, streamed: 0, streamsOpen: 0, problems: [], trail: [], readyAt: null
   };
   var AREA_LAYERS = {street: "streets", community: "communities", grid: "grids"};
   var PIE_COLORS = ["#5fb3f0", "#3cc48a", "#e09a2d", "#e0455c", "#a58bff", "#f4d35e", "#2ec4b6", "#ff7aa2"];
@@ -153,6 +154,15 @@
     if (!fig) return noData("by_area");
     var areas = om.data.scope.areas;
     var values = areas.map(function (a) { return pick(fig.by_area[a.code], m.area[1]); });
+    var bars = chart("by_area");
+    if (bars && !bars.__drills) {
+      // a click on an area's bar drills down to it, like a click on the map
+      bars.__drills = true;
+      bars.on("click", function (p) {
+        var a = om.data && om.data.scope.areas[p.dataIndex];
+        if (a) om.drill(a.code);
+      });
+    }
     draw("by_area", {
       title: {text: fig.title + (m.area[1] ? " · " + ((fig.labels || {})[m.area[1]] || m.area[1]) : ""),
               subtext: "点击下钻 click to drill down", left: "center", textStyle: {fontSize: 14}},
@@ -163,16 +173,21 @@
     }, values.length);
   }
 
-  function drawDepartments() {
-    var fig = om.data.figures.verification_backlog;
-    if (!fig) return noData("departments");
-    var keys = Object.keys(fig.total).sort(function (a, b) { return fig.total[b] - fig.total[a]; });
-    draw("departments", {
-      grid: {left: 80, right: 24, top: 12, bottom: 20},
+  // Bars per department: the mode's department figure (verification backlog, open cases, ...) or, for data
+  // freshness, its overdue items ("<department>:overdue" keys).
+  function drawDepartments(panel, figureName) {
+    var fig = om.data.figures[figureName];
+    if (!fig) return noData(panel);
+    var keys = Object.keys(fig.total).filter(function (k) { return k.indexOf(":") < 0 || /:overdue$/.test(k); });
+    keys.sort(function (a, b) { return fig.total[b] - fig.total[a]; });
+    if (!keys.length) return noData(panel);
+    draw(panel, {
+      title: {text: fig.title, subtext: fig.title_en, right: 8, top: 0, textStyle: {fontSize: 13}},
+      grid: {left: 80, right: 24, top: 40, bottom: 20},
       xAxis: {type: "value"}, yAxis: {type: "category", inverse: true,
         data: keys.map(function (k) { return (fig.labels || {})[k] || k; })},
-      series: [{type: "bar", data: keys.map(function (k) { return fig.total[k]; }), itemStyle: {color: "#a58bff"},
-                barMaxWidth: 16}]
+      series: [{type: "bar", data: keys.map(function (k) { return fig.total[k]; }),
+                itemStyle: {color: panel === "freshness" ? "#f4d35e" : "#a58bff"}, barMaxWidth: 16}]
     }, keys.length);
   }
 
@@ -399,7 +414,8 @@
     drawBreakdown("breakdown", mode().breakdown[0]);
     if (document.getElementById("om-uses")) drawBreakdown("uses", "buildings_by_use");
     drawByArea();
-    drawDepartments();
+    drawDepartments("departments", mode().departments || "verification_backlog");
+    if (document.getElementById("om-freshness")) drawDepartments("freshness", "data_freshness");
     if (document.getElementById("om-stack")) drawStack();
     drawModes();
     drawLegend();
@@ -459,12 +475,22 @@
   om.source = {
     start: function (onChange) {
       var pending = null;
-      function soon() { if (!pending) pending = setTimeout(function () { pending = null; onChange(); }, 500); }
-      if (cfg.stream && window.EventSource) {
-        var es = new EventSource(withKey(cfg.stream));
-        es.onmessage = soon;
-        es.onerror = function () { document.getElementById("om-live").className = "stale"; };
-        return es;
+      function soon() {
+        om.streamed += 1;
+        if (!pending) pending = setTimeout(function () { pending = null; onChange(); }, 500);
+      }
+      var streams = cfg.streams || [];
+      if (streams.length && window.EventSource) {
+        return streams.map(function (url) {
+          var es = new EventSource(withKey(url));
+          // the streams send named events ("case", "warning"), which onmessage does not see
+          es.addEventListener("case", soon);
+          es.addEventListener("warning", soon);
+          es.onmessage = soon;
+          es.onopen = function () { om.streamsOpen += 1; document.getElementById("om-live").className = ""; };
+          es.onerror = function () { document.getElementById("om-live").className = "stale"; };
+          return es;
+        });
       }
       return setInterval(onChange, Math.max(1, cfg.refresh_seconds) * 1000);
     }

@@ -29,12 +29,13 @@ BEGIN
     RETURN NULL;
 END $$;
 
--- A person's household type is not versioned by day: a change counts from today.
+-- A person's household type is not versioned by day: a change counts from today, Beijing's day (the
+-- aggregate's days are Beijing days; current_date is the server's, a day behind before 08:00 Beijing on UTC).
 CREATE OR REPLACE FUNCTION onemap.kpi_person_changed() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM onemap.kpi_mark_dirty('population', CASE WHEN TG_OP = 'TRUNCATE' THEN '1900-01-01'::date
-                                                     ELSE current_date END);
+                                                     ELSE (now() AT TIME ZONE 'Asia/Shanghai')::date END);
     RETURN NULL;
 END $$;
 
