@@ -20,7 +20,8 @@ from api.db import connection
 from api.dependencies.features import ItemsRequest, items_request, property_names, request_layer
 from api.deps import get_principal
 from api.execute import fetch_one
-from api.routers.ogc_common import GEOJSON, JSON, FormatParam, base_url, link, respond, wants_html
+from api.links import JSON, base_url, link, with_link_header
+from api.routers.ogc_common import GEOJSON, FormatParam, respond, wants_html
 from api.routers.ogc_html import render_html
 from api.settings import get_api_settings
 from layers.access import Principal
@@ -33,6 +34,30 @@ from spatial.crs import CRS84_URI, served_crs
 from spatial.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["OGC API Features"])
+
+# What the read routes here (and the landing page and /conformance they go with) implement; api.conformance
+# declares it while this module is mounted.
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+]
 
 Conn = Annotated[AsyncConnection[Any], Depends(connection)]
 Who = Annotated[Principal, Depends(get_principal)]
@@ -167,13 +192,16 @@ def page_links(
     request: Request, layer: Layer, query: ItemsRequest, returned: int, matched: int
 ) -> list[dict[str, str]]:
     href = f"{base_url(request)}/collections/{layer.id}/items"
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")]
+    html = wants_html(request, query.f)
 
-    def at(offset: int) -> str:
-        return f"{href}?{urlencode([*params, ('offset', str(offset))])}"
+    def at(offset: int, f: str | None = query.f) -> str:
+        return f"{href}?{urlencode([*params, *([('f', f)] if f else []), ('offset', str(offset))])}"
 
     links = [
-        link(at(query.offset), "self", GEOJSON),
+        link(at(query.offset), "self", "text/html" if html else GEOJSON),
+        link(at(query.offset, "json" if html else "html"), "alternate", GEOJSON if html else "text/html",
+             "This page as GeoJSON" if html else "This page as HTML"),
         link(f"{base_url(request)}/collections/{layer.id}", "collection", JSON),
     ]
     if query.offset + returned < matched:
@@ -213,7 +241,7 @@ async def items(
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
         "links": page_links(request, layer, query, returned, matched),
     }
-    headers = {"Content-Crs": f"<{query.crs.uri}>"}
+    headers = with_link_header({"Content-Crs": f"<{query.crs.uri}>"}, envelope["links"])
     body = (
         b'{"type":"FeatureCollection","features":['
         + page["features"].encode()
@@ -253,10 +281,15 @@ async def item(
     if reveals_personal_data(layer, who):
         await record_personal_read(conn, who, "feature", f"{layer.id}/{feature_id}", {})
     href = f"{base_url(request)}/collections/{layer.id}/items/{feature_id}"
-    links = [link(href, "self", GEOJSON), link(f"{base_url(request)}/collections/{layer.id}", "collection")]
+    html = wants_html(request, f)
+    links = [
+        link(href + ("?f=html" if html else ""), "self", "text/html" if html else GEOJSON),
+        link(href + ("?f=json" if html else "?f=html"), "alternate", GEOJSON if html else "text/html"),
+        link(f"{base_url(request)}/collections/{layer.id}", "collection"),
+    ]
     body = row["feature"][:-1] + "," + orjson.dumps({"links": links}).decode()[1:]
-    headers = {"Content-Crs": f"<{out_crs.uri}>"}
-    if wants_html(request, f):
+    headers = with_link_header({"Content-Crs": f"<{out_crs.uri}>"}, links)
+    if html:
         return HTMLResponse(render_html(json.loads(body)), headers=headers)
     return Response(body, media_type=GEOJSON, headers=headers)
 
