@@ -126,34 +126,7 @@ def schema_30(schema: Any) -> Any:
     for key in _SUBSCHEMA_LISTS:
         if isinstance(out.get(key), list):
             out[key] = [schema_30(sub) for sub in out[key]]
-    # anyOf [X, null] (an Optional field) -> X with nullable.
-    for key in ("anyOf", "oneOf"):
-        options = out.get(key)
-        if isinstance(options, list) and any(_is_null(o) for o in options):
-            rest = [o for o in options if not _is_null(o)]
-            del out[key]
-            out["nullable"] = True
-            if len(rest) == 1 and "$ref" not in rest[0]:
-                out = {**rest[0], **out}
-            elif len(rest) == 1:
-                out["allOf"] = rest  # a $ref takes no siblings in 3.0
-            elif rest:
-                out[key] = rest
-    kinds = out.get("type")
-    if isinstance(kinds, list):
-        named = [k for k in kinds if k != "null"]
-        if len(named) < len(kinds):
-            out["nullable"] = True
-        if len(named) == 1:
-            out["type"] = named[0]
-        else:
-            del out["type"]
-            if named:
-                out["anyOf"] = [{"type": k} for k in named]
-    elif kinds == "null":
-        del out["type"]
-        out["nullable"] = True
-        out["enum"] = [None]
+    out = _nullable(_type_list(out))
     if "const" in out:
         out["enum"] = [out.pop("const")]
     if "examples" in out:
@@ -171,6 +144,44 @@ def schema_30(schema: Any) -> Any:
     if "$ref" in out and len(out) > 1:
         # 3.0 ignores a $ref's siblings: keep them by wrapping the reference.
         out = {**{k: v for k, v in out.items() if k != "$ref"}, "allOf": [{"$ref": out["$ref"]}]}
+    return out
+
+
+def _nullable(out: dict[str, Any]) -> dict[str, Any]:
+    """anyOf [X, null] (an Optional field) -> X with nullable."""
+    for key in ("anyOf", "oneOf"):
+        options = out.get(key)
+        if not (isinstance(options, list) and any(_is_null(o) for o in options)):
+            continue
+        rest = [o for o in options if not _is_null(o)]
+        del out[key]
+        out["nullable"] = True
+        if len(rest) == 1 and "$ref" not in rest[0]:
+            out = {**rest[0], **out}
+        elif len(rest) == 1:
+            out["allOf"] = rest  # a $ref takes no siblings in 3.0
+        elif rest:
+            out[key] = rest
+    return out
+
+
+def _type_list(out: dict[str, Any]) -> dict[str, Any]:
+    """``type: [X, null]`` -> X with nullable; several types -> anyOf; ``type: null`` -> only null."""
+    kinds = out.get("type")
+    if isinstance(kinds, list):
+        named = [k for k in kinds if k != "null"]
+        if len(named) < len(kinds):
+            out["nullable"] = True
+        if len(named) == 1:
+            out["type"] = named[0]
+        else:
+            del out["type"]
+            if named:
+                out["anyOf"] = [{"type": k} for k in named]
+    elif kinds == "null":
+        del out["type"]
+        out["nullable"] = True
+        out["enum"] = [None]
     return out
 
 

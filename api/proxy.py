@@ -46,4 +46,4 @@ class ForwardedHeaders:
         host = _first(headers.get(b"x-forwarded-host", b""))
         if host and HOST.match(host):
             scope["headers"] = [(k, v) for k, v in scope["headers"] if k != b"host"] + [(b"host", host.encode())]
-        await self.proxied(scope, receive, send)
+        await self.proxied(scope, receive, send)  # type: ignore[arg-type]  # uvicorn types its own scopes

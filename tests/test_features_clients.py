@@ -3,42 +3,15 @@ the OpenAPI document that must find no 5xx."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-import uvicorn
 
-from api.main import create_app
+from tests.features_support import *  # noqa: F403  (the real uvicorn server fixtures)
 
 if TYPE_CHECKING:  # schemathesis is optional: the fuzz test skips without it
     from schemathesis import APIOperation, Case
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture(scope="module")
-def server(platform_env: str) -> Iterator[str]:
-    port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    running = uvicorn.Server(config)
-    thread = threading.Thread(target=running.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not running.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert running.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    running.should_exit = True
-    thread.join(timeout=10)
 
 
 def test_owslib_lists_collections_and_pages(server: str, db) -> None:

@@ -235,13 +235,14 @@ async def items(
     if returned and reveals_personal_data(layer, who):
         detail = {"query": str(request.query_params), "returned": returned}
         await record_personal_read(conn, who, "collection", layer.id, detail)
+    links = page_links(request, layer, query, returned, matched)
     envelope = {
         "numberReturned": returned,
         "numberMatched": matched,
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": page_links(request, layer, query, returned, matched),
+        "links": links,
     }
-    headers = with_link_header({"Content-Crs": f"<{query.crs.uri}>"}, envelope["links"])
+    headers = with_link_header({"Content-Crs": f"<{query.crs.uri}>"}, links)
     body = (
         b'{"type":"FeatureCollection","features":['
         + page["features"].encode()

@@ -23,6 +23,7 @@ from api.db import Db, connection
 from api.deps import get_principal
 from api.errors import Unauthorized, status_for
 from api.execute import fetch_one
+from api.links import root_path
 from layers.access import Principal
 from layers.catalog import layer_from_mapping, readable_layer, readable_layers
 from layers.viewer import Endpoints, Focus, ViewerContext, build_map, get_viewer_settings, render_page
@@ -133,7 +134,8 @@ async def context(request: Request, conn: AsyncConnection[Any], who: Principal) 
     key = request.query_params.get("api_key")
     return ViewerContext(
         principal=who, layers=await readable_layers(conn, who), bounds=bounds_of(extent),
-        time_range=(span["first"], span["last"]) if span else None, base_url="",
+        time_range=(span["first"], span["last"]) if span else None,
+        base_url=root_path(request),  # behind a proxy's path prefix every URL the page asks for carries it
         auth={"api_key": key} if key else {},
         endpoints=endpoints(request, await hillshade_layer(conn, who)),
     )
