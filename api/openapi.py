@@ -116,17 +116,7 @@ def schema_30(schema: Any) -> Any:
     """A JSON Schema 2020-12 schema (FastAPI's 3.1 output) as an OpenAPI 3.0 schema object."""
     if not isinstance(schema, dict):
         return schema
-    out = {k: v for k, v in schema.items() if k not in _NOT_IN_30}
-    for key in _SUBSCHEMA:
-        if isinstance(out.get(key), dict):
-            out[key] = schema_30(out[key])
-    for key in _SUBSCHEMA_MAPS:
-        if isinstance(out.get(key), dict):
-            out[key] = {name: schema_30(sub) for name, sub in out[key].items()}
-    for key in _SUBSCHEMA_LISTS:
-        if isinstance(out.get(key), list):
-            out[key] = [schema_30(sub) for sub in out[key]]
-    out = _nullable(_type_list(out))
+    out = _nullable(_type_list(_subschemas_30({k: v for k, v in schema.items() if k not in _NOT_IN_30})))
     if "const" in out:
         out["enum"] = [out.pop("const")]
     if "examples" in out:
@@ -144,6 +134,19 @@ def schema_30(schema: Any) -> Any:
     if "$ref" in out and len(out) > 1:
         # 3.0 ignores a $ref's siblings: keep them by wrapping the reference.
         out = {**{k: v for k, v in out.items() if k != "$ref"}, "allOf": [{"$ref": out["$ref"]}]}
+    return out
+
+
+def _subschemas_30(out: dict[str, Any]) -> dict[str, Any]:
+    for key in _SUBSCHEMA:
+        if isinstance(out.get(key), dict):
+            out[key] = schema_30(out[key])
+    for key in _SUBSCHEMA_MAPS:
+        if isinstance(out.get(key), dict):
+            out[key] = {name: schema_30(sub) for name, sub in out[key].items()}
+    for key in _SUBSCHEMA_LISTS:
+        if isinstance(out.get(key), list):
+            out[key] = [schema_30(sub) for sub in out[key]]
     return out
 
 
