@@ -17,7 +17,7 @@ from api.db import ServerDatabase
 from api.errors import install_error_handlers
 from api.limits import RequestLimits
 from api.logs import redact_keys_in_access_log
-from api.methods import answer_head_like_get
+from api.methods import HeadAsGet
 from api.openapi import install_openapi
 from api.proxy import ForwardedHeaders
 from api.routers import (
@@ -100,6 +100,7 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes,
                        upload_paths={"/layers": upload_limit, "/sources": upload_limit,
                                      "/cases": get_case_settings().attachment_max_bytes + MULTIPART_OVERHEAD})
+    app.add_middleware(HeadAsGet)
     # Outermost, so that everything inside sees the client's scheme, host and path prefix.
     app.add_middleware(ForwardedHeaders, trusted=settings.forwarded_allow_ips)
     install_error_handlers(app)
@@ -107,7 +108,6 @@ def create_app() -> FastAPI:
         app.include_router(module.router)
     app.state.conformance = declared(ROUTERS)
     install_openapi(app)
-    answer_head_like_get(app)
     # screens' assets (ECharts, the wall's runtime) before the viewer's, whose mount would catch /static/screens
     app.mount("/static/screens", StaticFiles(directory=SCREENS_STATIC), name="screens_static")
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN

@@ -3,28 +3,58 @@ RFC 9110 9.3.2), and a 405 that names, in ``Allow``, every method the path answe
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from starlette.routing import BaseRoute, Match, Route
-from starlette.types import Scope
+from collections.abc import Sequence
+from typing import Any
+
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
-def answer_head_like_get(app: FastAPI) -> None:
-    """Give every GET route HEAD too (Starlette's own routes do this; FastAPI's do not). Called once, after
-    every router is included; uvicorn sends no body for a HEAD, the headers stay those of the GET."""
-    for route in app.router.routes:
-        methods = getattr(route, "methods", None)
-        if isinstance(methods, set) and "GET" in methods:
-            methods.add("HEAD")
+class HeadAsGet:
+    """Answers HEAD with what GET would answer, without the body; once, in front of every route (FastAPI's
+    routes, unlike Starlette's, answer only the methods they name). The headers stay those of the GET
+    (Content-Length, Link); the app is told the client left once the headers are out, so that a stream
+    (the SSE routes) stops instead of producing a body nobody reads."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        started = False
+        finished = False
+
+        async def headers_only(message: Message) -> None:
+            nonlocal started, finished
+            if message["type"] == "http.response.start":
+                started = True
+                await send(message)
+            elif message["type"] == "http.response.body" and not finished:
+                finished = True
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        async def gone_once_answered() -> Message:
+            if started:
+                return {"type": "http.disconnect"}
+            return await receive()
+
+        await self.app({**scope, "method": "GET"}, gone_once_answered, headers_only)
 
 
-def allowed_methods(routes: list[BaseRoute], scope: Scope) -> list[str]:
+def allowed_methods(routes: Sequence[BaseRoute], scope: Scope) -> list[str]:
     """Every method some route answers at this request's path: a path may be served by several routes (GET in
-    one module, POST in another), and Starlette's own 405 names only the first one's."""
+    one module, POST in another), and the router's own 405 names only the first one's."""
     found: set[str] = set()
-    for route in routes:
-        if not isinstance(route, Route) or not route.methods:
+    for route in iter_route_contexts(routes):
+        methods: Any = route.methods
+        if not methods:
             continue
         match, _ = route.matches(scope)
         if match in (Match.FULL, Match.PARTIAL):
-            found |= route.methods
+            found |= set(methods)
+    if "GET" in found:
+        found.add("HEAD")  # HeadAsGet
     return sorted(found)

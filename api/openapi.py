@@ -116,7 +116,8 @@ def schema_30(schema: Any) -> Any:
     """A JSON Schema 2020-12 schema (FastAPI's 3.1 output) as an OpenAPI 3.0 schema object."""
     if not isinstance(schema, dict):
         return schema
-    out = _nullable(_type_list(_subschemas_30({k: v for k, v in schema.items() if k not in _NOT_IN_30})))
+    # Optional first (its null option is recognised before it is converted), then the subschemas.
+    out = _subschemas_30(_nullable(_type_list({k: v for k, v in schema.items() if k not in _NOT_IN_30})))
     if "const" in out:
         out["enum"] = [out.pop("const")]
     if "examples" in out:

@@ -192,7 +192,9 @@ def page_links(
     request: Request, layer: Layer, query: ItemsRequest, returned: int, matched: int
 ) -> list[dict[str, str]]:
     href = f"{base_url(request)}/collections/{layer.id}/items"
-    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f")]
+    # The limit served (a larger one asked for is clamped), so that a client reading the links pages by it.
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f", "limit")]
+    params.append(("limit", str(query.limit)))
     html = wants_html(request, query.f)
 
     def at(offset: int, f: str | None = query.f) -> str:
