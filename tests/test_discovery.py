@@ -58,8 +58,8 @@ def test_openapi_document_is_valid_openapi_30(client: TestClient) -> None:
     document = client.get("/api").json()
     assert document["openapi"].startswith("3.0.")
     OpenAPIV30SpecValidator(document).validate()
-    left = [f"{p}/{k}" for p, k, v in _walk(document) if k in ("const", "examples", "$defs", "prefixItems")
-            and "/schema" in p
+    left = [f"{p}/{k}" for p, k, v in _walk(document) if (k in ("const", "examples", "$defs", "prefixItems")
+            and "/schema" in p)
             or (k == "type" and isinstance(v, list)) or (k == "exclusiveMinimum" and not isinstance(v, bool))]
     assert not left, left[:5]
     landing = client.get("/").json()
