@@ -9,9 +9,11 @@ from fastapi import Request
 
 JSON = "application/json"
 
-# Relations worth a header: what a client pages or switches format with. Others (data, conformance,
+QUERYABLES = "http://www.opengis.net/def/rel/ogc/1.0/queryables"
+# Relations worth a header: what a client pages or switches format with, and the queryables of a filterable
+# resource (OGC API Features Part 3 finds them in the items' Link header). Others (data, conformance,
 # collection) stay in the body, so that a header never grows past what proxies accept.
-HEADER_RELATIONS = frozenset({"self", "alternate", "next", "prev", "first", "last"})
+HEADER_RELATIONS = frozenset({"self", "alternate", "next", "prev", "first", "last", QUERYABLES})
 
 
 def base_url(request: Request) -> str:

@@ -13,6 +13,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.conformance import declared
+from api.links import QUERYABLES
 from api.main import ROUTERS
 from api.openapi import OPENAPI_30, schema_30
 from api.routers import features, features_edit, ogc_common
@@ -137,6 +138,9 @@ def test_link_header_carries_the_paging_links(client: TestClient, keys: Keys) ->
     assert {"self", "next", "prev", "alternate"} <= set(header)
     assert all(header[rel] == body[rel] for rel in header)
     assert "collection" not in header  # the body has it; the header keeps to paging and formats
+    # OGC API Features Part 3: a filterable resource links its queryables in the Link header.
+    assert header[QUERYABLES].endswith("/collections/buildings/queryables")
+    assert client.head(header[QUERYABLES].removeprefix("http://testserver")).status_code == 200
     first = client.get(ITEMS, params={"limit": 1}).json()["features"][0]["id"]
     feature = client.get(f"{ITEMS}/{first}")
     assert feature.links["self"]["url"].endswith(f"{ITEMS}/{first}")

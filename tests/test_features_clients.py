@@ -136,8 +136,23 @@ def test_gdal_fetches_a_bbox_in_pages_of_the_declared_size(live_server: LiveServ
     assert len(boxed) <= -(-inside // declared) + 1, len(boxed)
 
 
-# Tests of ogctests 0.1.15 that are wrong about the standard, each with the reason.
-OGCTESTS_WRONG: dict[str, str] = {}
+# Tests of ogctests 0.1.15 that cannot pass against any server, each with the reason. What they mean to
+# check is checked in tests/test_discovery.py (test_link_header_carries_the_paging_links: the queryables link
+# in the items' Link header) and tests/test_features.py (queryables, CQL2 filters).
+_AFTER_CT3 = ("reads the sample queryable that test_ct3 stores, and test_ct3 cannot pass (see there)")
+OGCTESTS_WRONG: dict[str, str] = {
+    "features/filtering/test_queryables.py::test_ct2":
+        "its Link-header parser keeps the quotes of rel=\"...\" (RFC 8288 requires quoting a URI relation "
+        "type) and stores the target under 'iri', never 'href', so no queryables URI is ever found",
+    "features/filtering/test_queryables.py::test_ct3":
+        "requests the list test_ct2 stores as if it were one URL, and compares $id with that list",
+    "features/filtering/test_queryables_query_parameters.py::test_ct5": _AFTER_CT3,
+    "features/filtering/test_filter.py::test_ct7": _AFTER_CT3,
+    "features/filtering/test_filter.py::test_ct8":
+        _AFTER_CT3 + "; it also indexes it as {'key', 'value'} although test_ct3 stores a name",
+    "features/filtering/test_filter.py::test_ct9": _AFTER_CT3 + " (additionalProperties)",
+    "features/filtering/test_filter.py::test_ct10": _AFTER_CT3 + " (the spatial queryable)",
+}
 
 
 @pytest.mark.slow
@@ -147,15 +162,23 @@ def test_ogctests_suite_passes(server: str, suite: str, tmp_path: Path) -> None:
 
     root = Path(ogctests.__file__).parent
     report = tmp_path / "report.xml"
-    deselect = [arg for test in OGCTESTS_WRONG for arg in ("--deselect", f"{root}/{test}")]
+    deselect = [arg for test in OGCTESTS_WRONG for arg in ("--deselect", test)]  # node ids under --rootdir
     done = subprocess.run(
         [sys.executable, "-m", "pytest", str(root / suite), "-p", "no:cacheprovider", "-q", "--no-header",
          f"--junitxml={report}", "--rootdir", str(root), *deselect],
         capture_output=True, text=True, timeout=900, env={**os.environ, "INSTANCE_URL": server}, check=False,
+        cwd=root,
     )
-    tree = ElementTree.parse(report)
-    cases = tree.findall(".//testcase")
-    failed = [f"{c.get('classname')}::{c.get('name')}: {(c.find('failure') or c.find('error')).get('message')}"
-              for c in cases if c.find("failure") is not None or c.find("error") is not None]
+    cases = ElementTree.parse(report).findall(".//testcase")
+    failed, skipped = [], []
+    for case in cases:
+        name = f"{case.get('classname')}::{case.get('name')}"
+        problem = case.find("failure") if case.find("failure") is not None else case.find("error")
+        if problem is not None:
+            failed.append(f"{name}: {problem.get('message', '')[:300]}")
+        elif case.find("skipped") is not None:
+            skipped.append(f"{name}: {case.find('skipped').get('message', '')[:200]}")  # type: ignore[union-attr]
     assert cases, done.stdout[-3000:]
     assert not failed, "\n".join(failed)
+    # A suite that skips its tests proves nothing: most of them must have run.
+    assert len(skipped) <= len(cases) // 2, "\n".join(skipped)

@@ -20,7 +20,7 @@ from api.db import connection
 from api.dependencies.features import ItemsRequest, items_request, property_names, request_layer
 from api.deps import get_principal
 from api.execute import fetch_one
-from api.links import JSON, base_url, link, with_link_header
+from api.links import JSON, QUERYABLES, base_url, link, with_link_header
 from api.routers.ogc_common import GEOJSON, FormatParam, respond, wants_html
 from api.routers.ogc_html import render_html
 from api.settings import get_api_settings
@@ -85,12 +85,7 @@ def collection_doc(root: str, layer: Layer, extent: list[float] | None) -> dict[
             link(href, "self", title=layer.title),
             link(f"{href}/items", "items", GEOJSON, "Features (GeoJSON)"),
             link(f"{href}/items?f=html", "items", "text/html", "Features (HTML)"),
-            link(
-                f"{href}/queryables",
-                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                "application/schema+json",
-                "Queryables",
-            ),
+            link(f"{href}/queryables", QUERYABLES, "application/schema+json", "Queryables"),
         ],
         "extent": {
             "temporal": {
@@ -205,6 +200,8 @@ def page_links(
         link(at(query.offset, "json" if html else "html"), "alternate", GEOJSON if html else "text/html",
              "This page as GeoJSON" if html else "This page as HTML"),
         link(f"{base_url(request)}/collections/{layer.id}", "collection", JSON),
+        link(f"{base_url(request)}/collections/{layer.id}/queryables", QUERYABLES, "application/schema+json",
+             "Properties a filter may use"),
     ]
     if query.offset + returned < matched:
         links.append(link(at(query.offset + query.limit), "next", GEOJSON, "Next page"))
