@@ -153,7 +153,11 @@ OUTSIDE = "https://gis.example.org/onemap"
 
 
 def _links(node: Any) -> list[str]:
-    return [v for _, k, v in _walk(node) if k in ("href", "url", "tiles") and isinstance(v, str)]
+    found = []
+    for _, key, value in _walk(node):
+        if key in ("href", "url", "tiles", "sprite", "glyphs"):
+            found += [value] if isinstance(value, str) else [v for v in value if isinstance(v, str)]
+    return found
 
 
 def test_links_behind_a_reverse_proxy_carry_its_prefix(live_server: LiveServer, client: TestClient) -> None:
@@ -167,6 +171,13 @@ def test_links_behind_a_reverse_proxy_carry_its_prefix(live_server: LiveServer, 
     assert httpx.get(f"{base}/api", headers=PROXIED).json()["servers"] == [{"url": "/onemap"}]
     tilejson = httpx.get(f"{base}/collections/buildings/tiles/WebMercatorQuad/tilejson.json", headers=PROXIED)
     assert tilejson.status_code == 200 and all(t.startswith(OUTSIDE + "/") for t in tilejson.json()["tiles"])
+    style = httpx.get(f"{base}/styles/onemap.json", headers=PROXIED)
+    assert style.status_code == 200, style.text
+    served = [h for h in _links(style.json()) if h.startswith(("http", "/"))]
+    assert served and all(h.startswith(OUTSIDE + "/") for h in served), served
+    # A proxy that passes the prefix on (proxy_pass without a trailing slash) reaches the same resources.
+    unstripped = httpx.get(f"{base}/onemap/collections/buildings", headers=PROXIED)
+    assert unstripped.status_code == 200 and unstripped.json()["links"][0]["href"].startswith(OUTSIDE + "/")
     # An untrusted peer cannot move the links anywhere: the test client's address is not 127.0.0.1.
     assert client.get("/", headers=PROXIED).json()["links"][0]["href"] == "http://testserver/"
 
