@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from urllib.parse import quote
 
 from fastapi import Request
 
@@ -49,7 +50,9 @@ def link_header(links: Iterable[Mapping[str, str]]) -> str:
             params.append(f"type={_quoted(found['type'])}")
         if found.get("title") and found["title"].isascii():
             params.append(f"title={_quoted(found['title'])}")
-        parts.append(f"<{found['href']}>; " + "; ".join(params))
+        # Header values are Latin-1 and the target ends at ">": anything else in a URL is percent-encoded.
+        target = quote(found["href"], safe=":/?#[]@!$&'()*+,;=%~")
+        parts.append(f"<{target}>; " + "; ".join(params))
     return ", ".join(parts)
 
 

@@ -13,7 +13,7 @@ from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
 from api.conformance import declared
-from api.links import QUERYABLES
+from api.links import QUERYABLES, link, link_header
 from api.main import ROUTERS
 from api.openapi import OPENAPI_30, schema_30
 from api.routers import features, features_edit, ogc_common
@@ -146,6 +146,11 @@ def test_link_header_carries_the_paging_links(client: TestClient, keys: Keys) ->
     assert feature.links["self"]["url"].endswith(f"{ITEMS}/{first}")
     assert feature.links["alternate"]["url"].endswith("?f=html")
     assert client.get("/collections").links["self"]["url"].endswith("/collections")
+    # A feature id that is no URL text (Chinese, ">") is percent-encoded, never a 500 from a Latin-1 header.
+    odd = client.get(f"{ITEMS}/楼>1")
+    assert odd.status_code == 400, odd.text
+    assert link_header([link("http://h/items/楼>1", "self")]) == (
+        '<http://h/items/%E6%A5%BC%3E1>; rel="self"; type="application/json"')
 
 
 PROXIED = {"X-Forwarded-Prefix": "/onemap", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "gis.example.org"}

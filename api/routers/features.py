@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -280,7 +280,7 @@ async def item(
         raise NotFound(f"no feature {feature_id!r} in collection {layer.id!r}")
     if reveals_personal_data(layer, who):
         await record_personal_read(conn, who, "feature", f"{layer.id}/{feature_id}", {})
-    href = f"{base_url(request)}/collections/{layer.id}/items/{feature_id}"
+    href = f"{base_url(request)}/collections/{layer.id}/items/{quote(feature_id, safe='')}"
     html = wants_html(request, f)
     links = [
         link(href + ("?f=html" if html else ""), "self", "text/html" if html else GEOJSON),
