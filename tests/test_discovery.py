@@ -201,3 +201,12 @@ def test_pages_behind_a_reverse_proxy_ask_for_prefixed_urls(live_server: LiveSer
         assert '"root":"/onemap"' in response.text.replace(" ", "")
     for asset in assets[:3]:  # and they are there (the proxy strips the prefix)
         assert httpx.get(live_server.url + asset.removeprefix("/onemap")).status_code == 200
+
+
+def test_error_pages_and_kpi_links_behind_a_reverse_proxy(live_server: LiveServer, keys: Keys) -> None:
+    page = httpx.get(f"{live_server.url}/map/buildings/no-such-building", headers=PROXIED)
+    assert page.status_code in (401, 404) and 'href="/onemap/map"' in page.text
+    figures = httpx.get(f"{live_server.url}/kpis", headers={**PROXIED, **as_key(keys.admin)})
+    assert figures.status_code == 200, figures.text
+    series = [link["href"] for link in figures.json()["links"]]
+    assert series and all(h.startswith("/onemap/kpis/") for h in series)
