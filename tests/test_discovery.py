@@ -210,3 +210,15 @@ def test_error_pages_and_kpi_links_behind_a_reverse_proxy(live_server: LiveServe
     assert figures.status_code == 200, figures.text
     series = [link["href"] for link in figures.json()["links"]]
     assert series and all(h.startswith("/onemap/kpis/") for h in series)
+
+
+def test_head_on_a_real_server_sends_the_get_headers_and_ends_streams(live_server: LiveServer,
+                                                                       keys: Keys) -> None:
+    url = f"{live_server.url}{ITEMS}?limit=3&properties=code"
+    get, head = httpx.get(url), httpx.head(url)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"]
+    assert head.headers["link"] == get.headers["link"]
+    # A Server-Sent Events stream answers HEAD with its headers and ends, instead of streaming to nobody.
+    stream = httpx.head(f"{live_server.url}/warnings/stream", headers=as_key(keys.admin), timeout=10)
+    assert stream.status_code == 200 and stream.headers["content-type"].startswith("text/event-stream")
