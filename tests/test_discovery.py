@@ -153,7 +153,9 @@ def test_link_header_carries_the_paging_links(client: TestClient, keys: Keys) ->
         '<http://h/items/%E6%A5%BC%3E1>; rel="self"; type="application/json"')
 
 
-PROXIED = {"X-Forwarded-Prefix": "/onemap", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "gis.example.org"}
+# As nginx sends them: X-Forwarded-For names the client, not the proxy, and must not stop the proxy being trusted.
+PROXIED = {"X-Forwarded-Prefix": "/onemap", "X-Forwarded-Proto": "https", "X-Forwarded-Host": "gis.example.org",
+           "X-Forwarded-For": "10.20.30.40"}
 OUTSIDE = "https://gis.example.org/onemap"
 
 
@@ -183,6 +185,10 @@ def test_links_behind_a_reverse_proxy_carry_its_prefix(live_server: LiveServer, 
     # A proxy that passes the prefix on (proxy_pass without a trailing slash) reaches the same resources.
     unstripped = httpx.get(f"{base}/onemap/collections/buildings", headers=PROXIED)
     assert unstripped.status_code == 200 and unstripped.json()["links"][0]["href"].startswith(OUTSIDE + "/")
+    # A prefix that is no plain path (another host, a climb, markup) is not written into links.
+    for hostile in ("//evil.example", "/a/../b", '/x"><script>', "https://evil.example"):
+        doc = httpx.get(f"{base}/", headers={**PROXIED, "X-Forwarded-Prefix": hostile}).json()
+        assert doc["links"][0]["href"] == "https://gis.example.org/", hostile
     # An untrusted peer cannot move the links anywhere: the test client's address is not 127.0.0.1.
     assert client.get("/", headers=PROXIED).json()["links"][0]["href"] == "http://testserver/"
 
