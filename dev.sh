@@ -31,6 +31,8 @@ system_packages() {
   fi
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null || wanted+=(chromium chromium-driver)
+    # GDAL's OAPIF driver (ogrinfo, ogr2ogr) is one of the clients the features tests drive
+    command -v ogrinfo >/dev/null || wanted+=(gdal-bin)
     # the screens' Chinese labels in headless screenshots need a CJK font
     fc-list :lang=zh 2>/dev/null | grep -q . || wanted+=(fonts-wqy-microhei)
   fi
@@ -50,6 +52,11 @@ python_env() {
   if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
     .venv/bin/python -m pip install -q --upgrade pip
     .venv/bin/python -m pip install -q -e ".[test]"
+    # The OGC conformance suite the features tests run. Its own pins (pytest<9, httpx<0.28, pyarrow<18,
+    # openapi-schema-validator<0.7) would downgrade the platform's, and it runs fine on the newer ones, so it is
+    # installed without them; what it imports (httpx, pytest, pyyaml, geopandas, openapi-schema-validator via
+    # openapi-spec-validator, referencing) comes with the test extra.
+    .venv/bin/python -m pip install -q --no-deps "ogctests==0.1.15"
     echo "$digest" > "$stamp"
   fi
 }

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.db import UNAVAILABLE, get_database
+from api.methods import allowed_methods
 from spatial.cases.errors import AttachmentNotImage, AttachmentTooLarge, TransitionNotAllowed
 from spatial.cases.feed import StaleEventId
 from spatial.errors import (
@@ -123,7 +124,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         response = _respond(request, exc.status_code, str(exc.detail))
-        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:
+            allowed = allowed_methods(request.app.router.routes, request.scope)
+            if allowed:
+                response.headers["Allow"] = ", ".join(allowed)
         return response
 
     @app.exception_handler(Exception)

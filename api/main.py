@@ -12,11 +12,14 @@ from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api.changes import start_change_broker
+from api.conformance import declared
 from api.db import ServerDatabase
 from api.errors import install_error_handlers
 from api.limits import RequestLimits
 from api.logs import redact_keys_in_access_log
+from api.methods import HeadAsGet
 from api.openapi import install_openapi
+from api.proxy import ForwardedHeaders
 from api.routers import (
     analysis,
     archives,
@@ -50,6 +53,11 @@ from spatial.jobs.scheduler import start_jobs
 from tiles.service import start_tile_service
 
 MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the uploaded file
+# One module per route group; each exposes `router`, and may declare the conformance classes its routes
+# implement (`CONFORMANCE`, collected by api.conformance).
+ROUTERS = (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
+           department_layers, warnings, verification, potential, analysis, streams, cases, open311,
+           kpis, saved_maps, screens, sources)
 
 
 @asynccontextmanager
@@ -82,8 +90,9 @@ def create_app() -> FastAPI:
         description="One map for city operations: OGC API Features and Tiles, archives, thematic layers.",
         version="0.1.0",
         lifespan=lifespan,
-        openapi_url="/api",
-        docs_url="/api.html",
+        openapi_url=None,  # api.openapi serves the document (as OpenAPI 3.0) and its page
+        docs_url=None,
+        redoc_url=None,
     )
     # Level 4: most of the size win of level 9 at a fraction of its CPU on 500 KB feature pages.
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=4)
@@ -91,12 +100,13 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes,
                        upload_paths={"/layers": upload_limit, "/sources": upload_limit,
                                      "/cases": get_case_settings().attachment_max_bytes + MULTIPART_OVERHEAD})
+    app.add_middleware(HeadAsGet)
+    # Outermost, so that everything inside sees the client's scheme, host and path prefix.
+    app.add_middleware(ForwardedHeaders, trusted=settings.forwarded_allow_ips)
     install_error_handlers(app)
-    # One module per route group; each exposes `router`.
-    for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
-                   department_layers, warnings, verification, potential, analysis, streams, cases, open311,
-                   kpis, saved_maps, screens, sources):
+    for module in ROUTERS:
         app.include_router(module.router)
+    app.state.conformance = declared(ROUTERS)
     install_openapi(app)
     # screens' assets (ECharts, the wall's runtime) before the viewer's, whose mount would catch /static/screens
     app.mount("/static/screens", StaticFiles(directory=SCREENS_STATIC), name="screens_static")

@@ -10,6 +10,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 # Deepest page any list may be asked for: past it PostgreSQL would still scan every skipped row, and numbers past
 # int8 (9223372036854775808) would reach the database as errors. Fixed, since parameter schemas are declared once.
 MAX_OFFSET = 10_000_000
+# Features per page of /collections/{id}/items when none is asked for, and the most a page may hold (a larger
+# limit is served as this many, as OGC API Features Part 1 asks). Fixed for the same reason: the OpenAPI
+# document declares them, and GDAL and OWSLib read them from it to choose their page size.
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 10_000
 
 
 class ApiSettings(BaseSettings):
@@ -27,12 +32,13 @@ class ApiSettings(BaseSettings):
     # forking workers for each costs more than it saves, and under load they fight the other requests for
     # the same cores (cold tiles at z14: 49 -> 80 tiles/s with 0). Analyses run on connections of their own.
     parallel_workers: int = 0
-    default_limit: int = 100
-    max_limit: int = 10_000
     # numberMatched is counted exactly when the planner expects fewer matches than this, and is the planner's
     # estimate above: counting 170k buildings costs 20 ms, half of a 1,000-feature page.
     exact_count_below: int = 20_000
     cors_origins: list[str] = []
+    # Peers whose X-Forwarded-* headers are believed (api.proxy): addresses, networks, or "*". As uvicorn's
+    # forwarded_allow_ips, a proxy on the same machine by default.
+    forwarded_allow_ips: list[str] = ["127.0.0.1"]
     # Checked before any parser runs, below uvicorn's own request-line limit (past which it answers a bare 400).
     # JSON bodies are single features and small batches; files go to the upload paths with their own limit.
     max_url_bytes: int = 32 * 1024

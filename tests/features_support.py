@@ -1,12 +1,18 @@
-"""Shared helpers of the feature, archive and auth tests: keys for every role, and an app client."""
+"""Shared helpers of the feature, archive and auth tests: keys for every role, an app client, and a real
+uvicorn server (for GDAL, OWSLib and ogctests, and for what only a socket shows: the peer address, HEAD)."""
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.auth import create_key
 from api.main import create_app
@@ -61,3 +67,53 @@ def client(platform_env: str) -> Iterator[TestClient]:
 
 def as_key(key: str | None) -> dict[str, str]:
     return {"X-API-Key": key} if key else {}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    # (method, path, query string) of every HTTP request the server received, in order: what a client did.
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+class _Recorder:
+    """Notes each request before the app answers it (an observer: the app itself is the real one)."""
+
+    def __init__(self, app: ASGIApp, seen: list[tuple[str, str, str]]) -> None:
+        self.app = app
+        self.seen = seen
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.seen.append((scope["method"], scope["path"], scope["query_string"].decode("latin-1")))
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture(scope="module")
+def live_server(platform_env: str) -> Iterator[LiveServer]:
+    port = free_port()
+    found = LiveServer(f"http://127.0.0.1:{port}")
+    # As `onemap serve` runs it: the app, not uvicorn, reads X-Forwarded-* (api.proxy).
+    config = uvicorn.Config(_Recorder(create_app(), found.requests), host="127.0.0.1", port=port,
+                            log_level="warning", proxy_headers=False)
+    running = uvicorn.Server(config)
+    thread = threading.Thread(target=running.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not running.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert running.started, "uvicorn did not start"
+    yield found
+    running.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def server(live_server: LiveServer) -> str:
+    return live_server.url

@@ -304,7 +304,7 @@ BAD_REQUESTS = [
     {"crs": "EPSG:2000"},
     {"crs": "GCJ02"},
     {"limit": 0},
-    {"limit": 10001},
+    {"limit": -5},
     {"limit": "ten"},
     {"offset": -1},
     {"nosuch": "x"},

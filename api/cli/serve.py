@@ -44,7 +44,8 @@ def serve(
         typer.echo(f"onemap at http://{host}:{port}/ (map: /map, API: /api.html)")
         count = workers or get_api_settings().worker_count()
         uvicorn.run("api.main:app", host=host, port=port, workers=count, log_level="info",
-                    access_log=access_log, timeout_worker_healthcheck=10)
+                    access_log=access_log, timeout_worker_healthcheck=10,
+                    proxy_headers=False)  # the app reads X-Forwarded-* itself (api.proxy)
 
 
 def register(app: typer.Typer) -> None:

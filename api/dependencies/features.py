@@ -10,7 +10,7 @@ from psycopg import AsyncConnection
 
 from api.db import connection
 from api.deps import get_principal
-from api.settings import MAX_OFFSET, get_api_settings
+from api.settings import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET
 from layers.access import Principal
 from layers.catalog import Layer, readable_layer
 from layers.query import Filters, known_columns, parse_bbox, parse_datetime, parse_filter, request_crs
@@ -89,10 +89,12 @@ def property_filters(request: Request, layer: Layer) -> dict[str, str]:
 
 
 def check_limits(limit: int | None, offset: int | None) -> tuple[int, int]:
-    settings = get_api_settings()
-    limit = settings.default_limit if limit is None else limit
-    if not 1 <= limit <= settings.max_limit:
-        raise InvalidInput(f"limit must be between 1 and {settings.max_limit}, got {limit}")
+    """A limit past MAX_LIMIT is served as MAX_LIMIT (OGC API Features Part 1, /req/core/fc-limit-response-1);
+    below 1 it cannot mean anything and is a 400."""
+    limit = DEFAULT_LIMIT if limit is None else limit
+    if limit < 1:
+        raise InvalidInput(f"limit must be at least 1 (pages hold up to {MAX_LIMIT}), got {limit}")
+    limit = min(limit, MAX_LIMIT)
     offset = offset or 0
     if not 0 <= offset <= MAX_OFFSET:
         raise InvalidInput(f"offset must be between 0 and {MAX_OFFSET}, got {offset}")
@@ -105,7 +107,13 @@ async def items_request(
     bbox: str | None = Query(None, description="minx,miny,maxx,maxy in bbox-crs (CRS84: lon,lat)."),
     bbox_crs: str | None = Query(None, alias="bbox-crs", description="CRS of bbox (default CRS84)."),
     datetime: str | None = Query(None, description="An instant or interval, RFC 3339; '..' for open ends."),
-    limit: int | None = Query(None, description="Features per page (default 100, at most 10000)."),
+    limit: int = Query(
+        DEFAULT_LIMIT,
+        description=f"Features per page (default {DEFAULT_LIMIT}; a larger limit than {MAX_LIMIT} is served as "
+        f"{MAX_LIMIT}).",
+        # Declared, not enforced by FastAPI: a limit past the maximum is clamped, not refused (see check_limits).
+        json_schema_extra={"minimum": 1, "maximum": MAX_LIMIT},
+    ),
     offset: int | None = Query(None, description="Features to skip (the next link sets it)."),
     properties: str | None = Query(None, description="Comma-separated properties to return."),
     sortby: str | None = Query(None, description="Comma-separated properties, '-' for descending."),

@@ -15,7 +15,7 @@ from api.db import connection
 from api.deps import get_principal
 from api.errors import Unauthorized
 from api.execute import fetch_one
-from api.routers.ogc_common import base_url
+from api.links import base_url
 from layers.access import Principal
 from layers.archives import (
     ArchiveQuery,

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from api.db import connection
 from api.deps import require_role
+from api.links import root_path
 from api.openapi import problem_response
 from layers.access import Principal
 from layers.audit import record, record_personal_read
@@ -204,6 +205,7 @@ async def get_case(
     },
 )
 async def upload_attachment(
+    request: Request,
     conn: Conn, who: Actor, case_id: Annotated[int, Path()], file: Annotated[UploadFile, File()]
 ) -> dict[str, Any]:
     limit = get_case_settings().attachment_max_bytes
@@ -216,7 +218,7 @@ async def upload_attachment(
     async with conn.transaction():
         added = await add_attachment(conn, who, case_id, content)
         await record(conn, who, "case.attach", "case", str(case_id), {"attachment": added["id"]})
-    return {**added, "href": f"/cases/{case_id}/attachments/{added['id']}"}
+    return {**added, "href": f"{root_path(request)}/cases/{case_id}/attachments/{added['id']}"}
 
 
 @router.get("/{case_id:int}/attachments/{attachment_id:int}", summary="A case's photo")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -20,7 +20,8 @@ from api.db import connection
 from api.dependencies.features import ItemsRequest, items_request, property_names, request_layer
 from api.deps import get_principal
 from api.execute import fetch_one
-from api.routers.ogc_common import GEOJSON, JSON, FormatParam, base_url, link, respond, wants_html
+from api.links import JSON, QUERYABLES, base_url, link, with_link_header
+from api.routers.ogc_common import GEOJSON, FormatParam, respond, wants_html
 from api.routers.ogc_html import render_html
 from api.settings import get_api_settings
 from layers.access import Principal
@@ -33,6 +34,30 @@ from spatial.crs import CRS84_URI, served_crs
 from spatial.errors import Forbidden, NotFound
 
 router = APIRouter(tags=["OGC API Features"])
+
+# What the read routes here (and the landing page and /conformance they go with) implement; api.conformance
+# declares it while this module is mounted.
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
+    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+]
 
 Conn = Annotated[AsyncConnection[Any], Depends(connection)]
 Who = Annotated[Principal, Depends(get_principal)]
@@ -60,12 +85,7 @@ def collection_doc(root: str, layer: Layer, extent: list[float] | None) -> dict[
             link(href, "self", title=layer.title),
             link(f"{href}/items", "items", GEOJSON, "Features (GeoJSON)"),
             link(f"{href}/items?f=html", "items", "text/html", "Features (HTML)"),
-            link(
-                f"{href}/queryables",
-                "http://www.opengis.net/def/rel/ogc/1.0/queryables",
-                "application/schema+json",
-                "Queryables",
-            ),
+            link(f"{href}/queryables", QUERYABLES, "application/schema+json", "Queryables"),
         ],
         "extent": {
             "temporal": {
@@ -167,14 +187,21 @@ def page_links(
     request: Request, layer: Layer, query: ItemsRequest, returned: int, matched: int
 ) -> list[dict[str, str]]:
     href = f"{base_url(request)}/collections/{layer.id}/items"
-    params = [(k, v) for k, v in request.query_params.multi_items() if k != "offset"]
+    # The limit served (a larger one asked for is clamped), so that a client reading the links pages by it.
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("offset", "f", "limit")]
+    params.append(("limit", str(query.limit)))
+    html = wants_html(request, query.f)
 
-    def at(offset: int) -> str:
-        return f"{href}?{urlencode([*params, ('offset', str(offset))])}"
+    def at(offset: int, f: str | None = query.f) -> str:
+        return f"{href}?{urlencode([*params, *([('f', f)] if f else []), ('offset', str(offset))])}"
 
     links = [
-        link(at(query.offset), "self", GEOJSON),
+        link(at(query.offset), "self", "text/html" if html else GEOJSON),
+        link(at(query.offset, "json" if html else "html"), "alternate", GEOJSON if html else "text/html",
+             "This page as GeoJSON" if html else "This page as HTML"),
         link(f"{base_url(request)}/collections/{layer.id}", "collection", JSON),
+        link(f"{base_url(request)}/collections/{layer.id}/queryables", QUERYABLES, "application/schema+json",
+             "Properties a filter may use"),
     ]
     if query.offset + returned < matched:
         links.append(link(at(query.offset + query.limit), "next", GEOJSON, "Next page"))
@@ -207,13 +234,14 @@ async def items(
     if returned and reveals_personal_data(layer, who):
         detail = {"query": str(request.query_params), "returned": returned}
         await record_personal_read(conn, who, "collection", layer.id, detail)
+    links = page_links(request, layer, query, returned, matched)
     envelope = {
         "numberReturned": returned,
         "numberMatched": matched,
         "timeStamp": dt.datetime.now(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "links": page_links(request, layer, query, returned, matched),
+        "links": links,
     }
-    headers = {"Content-Crs": f"<{query.crs.uri}>"}
+    headers = with_link_header({"Content-Crs": f"<{query.crs.uri}>"}, links)
     body = (
         b'{"type":"FeatureCollection","features":['
         + page["features"].encode()
@@ -252,11 +280,16 @@ async def item(
         raise NotFound(f"no feature {feature_id!r} in collection {layer.id!r}")
     if reveals_personal_data(layer, who):
         await record_personal_read(conn, who, "feature", f"{layer.id}/{feature_id}", {})
-    href = f"{base_url(request)}/collections/{layer.id}/items/{feature_id}"
-    links = [link(href, "self", GEOJSON), link(f"{base_url(request)}/collections/{layer.id}", "collection")]
+    href = f"{base_url(request)}/collections/{layer.id}/items/{quote(feature_id, safe='')}"
+    html = wants_html(request, f)
+    links = [
+        link(href + ("?f=html" if html else ""), "self", "text/html" if html else GEOJSON),
+        link(href + ("?f=json" if html else "?f=html"), "alternate", GEOJSON if html else "text/html"),
+        link(f"{base_url(request)}/collections/{layer.id}", "collection"),
+    ]
     body = row["feature"][:-1] + "," + orjson.dumps({"links": links}).decode()[1:]
-    headers = {"Content-Crs": f"<{out_crs.uri}>"}
-    if wants_html(request, f):
+    headers = with_link_header({"Content-Crs": f"<{out_crs.uri}>"}, links)
+    if html:
         return HTMLResponse(render_html(json.loads(body)), headers=headers)
     return Response(body, media_type=GEOJSON, headers=headers)
 

@@ -17,7 +17,7 @@ from api.db import connection
 from api.dependencies.features import request_layer
 from api.deps import get_principal
 from api.execute import fetch_one
-from api.routers.ogc_common import base_url
+from api.links import base_url
 from layers.access import Principal
 from layers.audit import record
 from layers.catalog import Layer, require_editable
@@ -33,6 +33,13 @@ from spatial.errors import NotFound
 from tiles.vector import geometry_type
 
 router = APIRouter(tags=["OGC API Features: editing"])
+
+# Part 4, declared by api.conformance while these routes are mounted.
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
+]
 
 Conn = Annotated[AsyncConnection[Any], Depends(connection)]
 Who = Annotated[Principal, Depends(get_principal)]

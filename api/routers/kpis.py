@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from psycopg import AsyncConnection
 
 from api.db import connection
 from api.deps import require_role
+from api.links import root_path
 from api.openapi import problem_response
 from layers.access import Principal
 from layers.catalog import readable_layers
@@ -110,6 +111,7 @@ def figure_json(value: FigureValue) -> dict[str, Any]:
     responses={404: problem_response("No admin area has that code.")},
 )
 async def kpis(
+    request: Request,
     conn: Conn,
     who: Reader,
     code: CodeParam = None,
@@ -130,7 +132,7 @@ async def kpis(
         "as_of": at.isoformat(),
         "figures": values,
         "withheld": withheld,
-        "links": [{"rel": "series", "href": f"/kpis/{f.name}/series"} for f in shown],
+        "links": [{"rel": "series", "href": f"{root_path(request)}/kpis/{f.name}/series"} for f in shown],
     }
 
 

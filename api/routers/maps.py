@@ -23,6 +23,7 @@ from api.db import Db, connection
 from api.deps import get_principal
 from api.errors import Unauthorized, status_for
 from api.execute import fetch_one
+from api.links import root_path
 from layers.access import Principal
 from layers.catalog import layer_from_mapping, readable_layer, readable_layers
 from layers.viewer import Endpoints, Focus, ViewerContext, build_map, get_viewer_settings, render_page
@@ -45,12 +46,13 @@ class PageRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                return error_page(400, f"参数有误 invalid parameter: {exc.errors()[0].get('msg', '')}")
+                return error_page(400, f"参数有误 invalid parameter: {exc.errors()[0].get('msg', '')}",
+                                  root_path(request))
             except Exception as exc:
                 error = as_page_error(exc)
                 if error.status >= 500:
                     log.exception("map page failed")
-                return error_page(error.status, str(error))
+                return error_page(error.status, str(error), root_path(request))
 
         return page_handler
 
@@ -68,7 +70,7 @@ _TITLES = {401: "需要有效的密钥 A valid key is needed", 403: "无权查�
            404: "未找到 Not found", 400: "请求有误 Bad request", 503: "暂不可用 Unavailable"}
 
 
-def error_page(status: int, message: str) -> HTMLResponse:
+def error_page(status: int, message: str, root: str = "") -> HTMLResponse:
     """A self-contained page: no script, no external URL, no data beyond the message."""
     title = _TITLES.get(status, "出错了 Something went wrong")
     body = f"""<!DOCTYPE html>
@@ -76,7 +78,7 @@ def error_page(status: int, message: str) -> HTMLResponse:
 <style>body{{font:15px/1.5 system-ui,"Noto Sans CJK SC","Microsoft YaHei",sans-serif;margin:10vh auto;
 max-width:36em;color:#263238}}h1{{font-size:1.4em}}.code{{color:#90a4ae}}</style></head>
 <body><h1>{html.escape(title)} <span class="code">{status}</span></h1><p>{html.escape(message)}</p>
-<p><a href="/map">返回一张图 Back to the one map</a></p></body></html>"""
+<p><a href="{html.escape(root)}/map">返回一张图 Back to the one map</a></p></body></html>"""
     return HTMLResponse(body, status_code=status)
 
 
@@ -133,7 +135,8 @@ async def context(request: Request, conn: AsyncConnection[Any], who: Principal) 
     key = request.query_params.get("api_key")
     return ViewerContext(
         principal=who, layers=await readable_layers(conn, who), bounds=bounds_of(extent),
-        time_range=(span["first"], span["last"]) if span else None, base_url="",
+        time_range=(span["first"], span["last"]) if span else None,
+        base_url=root_path(request),  # behind a proxy's path prefix every URL the page asks for carries it
         auth={"api_key": key} if key else {},
         endpoints=endpoints(request, await hillshade_layer(conn, who)),
     )

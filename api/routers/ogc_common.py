@@ -1,5 +1,5 @@
-"""What every OGC API route shares: absolute links, the ``f`` parameter, JSON or HTML output, and the
-landing page and conformance declaration."""
+"""What every OGC API route shares: the ``f`` parameter, JSON or HTML output (links also as a ``Link`` header),
+and the landing page and conformance declaration. ``base_url`` and ``link`` live in ``api.links``."""
 
 from __future__ import annotations
 
@@ -9,11 +9,15 @@ import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from api.links import JSON, base_url, link, with_link_header
 from api.routers.ogc_html import render_html
 from spatial.errors import InvalidInput
 
+# base_url and link are re-exported for the route modules that import them from here.
+__all__ = ["FORMATS",
+           "GEOJSON", "HTML", "JSON", "FormatParam", "base_url", "link", "respond", "router", "wants_html"]
+
 GEOJSON = "application/geo+json"
-JSON = "application/json"
 HTML = "text/html"
 FORMATS = ("json", "html")
 
@@ -22,42 +26,6 @@ FormatParam = Query(
     description="Output format: json or html (default from the Accept header).",
     pattern="^(json|html)$",
 )
-
-CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/html",
-    "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/ogcapi-features-2/1.0/conf/crs",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
-    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
-    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
-    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
-    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
-    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions-plus",
-    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
-    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
-]
-
-
-def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
-
-
-def link(href: str, rel: str, type_: str = JSON, title: str | None = None) -> dict[str, str]:
-    found = {"href": href, "rel": rel, "type": type_}
-    if title:
-        found["title"] = title
-    return found
 
 
 def wants_html(request: Request, f: str | None) -> bool:
@@ -76,6 +44,7 @@ def respond(
     media_type: str = JSON,
     headers: dict[str, str] | None = None,
 ) -> Response:
+    headers = with_link_header(headers, doc.get("links", []))
     if wants_html(request, f):
         return HTMLResponse(render_html(doc), headers=headers)
     return Response(orjson.dumps(doc), media_type=media_type, headers=headers)
@@ -105,4 +74,6 @@ async def landing(request: Request, f: str | None = FormatParam) -> Response:
 @router.get("/conformance", summary="Conformance classes implemented")
 async def conformance(request: Request, f: str | None = FormatParam) -> Response:
     root = base_url(request)
-    return respond(request, {"conformsTo": CONFORMANCE, "links": [link(f"{root}/conformance", "self")]}, f)
+    # Collected by api.conformance from the mounted route modules when the app was assembled.
+    declared = request.app.state.conformance
+    return respond(request, {"conformsTo": declared, "links": [link(f"{root}/conformance", "self")]}, f)

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from api.db import connection
 from api.deps import get_principal
 from api.errors import Forbidden
+from api.links import root_path
 from api.routers.kpis import READERS, figures_as_of, scope_for
 from api.routers.maps import PageError, PageRoute, Who
 from api.routers.saved_maps import read_saved_map
@@ -113,6 +114,7 @@ async def dashboard(
         bounds=list(scope.area.bounds) if scope.area.bounds else None,
         layers=layers,
         modes=modes,
+        root=root_path(request),
     )
     return HTMLResponse(dashboard_html(config))
 
@@ -207,7 +209,7 @@ COLUMNS: dict[str, list[tuple[str, str]]] = {
 }
 
 
-def table(section: Section, rows: list[dict[str, Any]], matched: int, auth: str) -> str:
+def table(section: Section, rows: list[dict[str, Any]], matched: int, auth: str, root: str = "") -> str:
     columns = COLUMNS[section.name]
     head = "".join(f"<th>{html.escape(title)}</th>" for _, title in columns)
     body = []
@@ -216,7 +218,7 @@ def table(section: Section, rows: list[dict[str, Any]], matched: int, auth: str)
         for name, _ in columns:
             text = _cell(row.get(name))
             if section.name == "buildings" and name == "code":
-                href = f"/map/buildings/{urllib.parse.quote(str(row['code']))}{auth}"
+                href = f"{root}/map/buildings/{urllib.parse.quote(str(row['code']))}{auth}"
                 text = f'<a href="{html.escape(href)}">{text}</a>'
             cells.append(f"<td>{text}</td>")
         body.append(f'<tr data-grid="{_cell(row.get("grid_code"))}">{"".join(cells)}</tr>')
@@ -253,7 +255,7 @@ async def community_page(
     parts = []
     for section in sections_for(readable):
         rows, matched = await section_rows(conn, section, grids, who, settings.workspace_rows)
-        inner = table(section, rows, matched, auth)
+        inner = table(section, rows, matched, auth, root_path(request))
         if section.name == "tasks" and who.role in ("admin", "community_operator", "street_operator"):
             inner += task_form(code, [{"code": g, "name": scope.names.get(g, g)} for g in grids])
         parts.append((section.name, html.escape(section.title), inner))
@@ -276,7 +278,7 @@ async def community_page(
         "tiles": [list(t) for t in TILES],
     }
     title = f"{scope.area.name} 社区综合指挥平台"
-    return HTMLResponse(workspace_html(title, config, parts))
+    return HTMLResponse(workspace_html(title, config, parts, root_path(request)))
 
 
 @router.get(

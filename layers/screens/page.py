@@ -131,6 +131,9 @@ class DashboardConfig:
     # SSE URLs whose events mean "figures changed" (the case and warning streams the key may read); the page
     # polls /kpis only when it has none
     streams: list[str] = field(default_factory=list)
+    # The path prefix the server is reached under behind a reverse proxy ("" at the host's root): the page's
+    # assets and every URL its script asks for start with it.
+    root: str = ""
     bounds: list[float] | None = None
     scoped_layer: str | None = None  # the admin layer whose rows the key's row filter narrows
     layers: list[str] = field(default_factory=list)  # readable layers (tiles the map may ask for)
@@ -185,7 +188,7 @@ def dashboard_html(config: DashboardConfig) -> str:
     )
     panels = [p for column in layout["columns"] for p in column]
     payload = {**asdict(config), "panels": panels, "width": layout["width"], "height": layout["height"]}
-    s, v = STATIC_URL, VIEWER_STATIC_URL
+    s, v = config.root + STATIC_URL, config.root + VIEWER_STATIC_URL
     return f"""<!DOCTYPE html>
 <html lang="zh-CN"><head><meta charset="utf-8"><link rel="icon" href="data:,">
 <title>城市运行一张图 One map · operations centre</title>
@@ -211,9 +214,11 @@ def dashboard_html(config: DashboardConfig) -> str:
 </body></html>"""
 
 
-def workspace_html(title: str, config: dict[str, Any], sections: list[tuple[str, str, str]]) -> str:
-    """The community workspace: a map, figure tiles and server-rendered sections (id, heading, inner HTML)."""
-    s, v = STATIC_URL, VIEWER_STATIC_URL
+def workspace_html(title: str, config: dict[str, Any], sections: list[tuple[str, str, str]], root: str = "") -> str:
+    """The community workspace: a map, figure tiles and server-rendered sections (id, heading, inner HTML);
+    ``root`` is the path prefix behind a reverse proxy (see DashboardConfig.root)."""
+    s, v = root + STATIC_URL, root + VIEWER_STATIC_URL
+    config = {**config, "root": root}
     body = "".join(
         f'<section class="om-panel om-ws-section" id="ws-{sid}" data-panel="{sid}"><h2>{heading}</h2>'
         f'<div class="om-panel-body">{inner}</div></section>'

@@ -9,6 +9,8 @@
     var q = new URLSearchParams(params || {});
     Object.keys(cfg.auth || {}).forEach(function (k) { q.set(k, cfg.auth[k]); });
     var s = q.toString();
+    // behind a reverse proxy the server lives under cfg.root (its path prefix): server paths start with it
+    if (cfg.root && path.charAt(0) === "/" && path.indexOf(cfg.root + "/") !== 0) path = cfg.root + path;
     return s ? path + (path.indexOf("?") >= 0 ? "&" : "?") + s : path;
   }
 
