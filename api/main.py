@@ -18,7 +18,7 @@ from api.errors import install_error_handlers
 from api.limits import RequestLimits
 from api.logs import redact_keys_in_access_log
 from api.methods import HeadAsGet
-from api.openapi import install_openapi
+from api.openapi import API_STATIC, install_openapi
 from api.proxy import ForwardedHeaders
 from api.routers import (
     analysis,
@@ -110,6 +110,7 @@ def create_app() -> FastAPI:
     install_openapi(app)
     # screens' assets (ECharts, the wall's runtime) before the viewer's, whose mount would catch /static/screens
     app.mount("/static/screens", StaticFiles(directory=SCREENS_STATIC), name="screens_static")
+    app.mount("/static/api", StaticFiles(directory=API_STATIC), name="api_static")  # the API docs' Swagger UI
     app.mount("/static", StaticFiles(directory=VIEWER_STATIC), name="static")  # viewer assets, no CDN
     return app
 

@@ -9,6 +9,7 @@ document is converted once, here, and declared as ``application/vnd.oai.openapi+
 from __future__ import annotations
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,6 +24,8 @@ OPENAPI_30 = "application/vnd.oai.openapi+json;version=3.0"
 OPENAPI_VERSION = "3.0.3"
 DOCUMENT_PATHS = ("/api", "/openapi.json")
 DOCS_PATH = "/api.html"
+API_STATIC = Path(__file__).parent / "static"  # mounted at /static/api by api.main
+SWAGGER_UI_URL = "/static/api/swagger-ui"
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -240,7 +243,17 @@ def install_openapi(app: FastAPI) -> None:
         return Response(orjson.dumps(served), media_type=OPENAPI_30)
 
     async def swagger_ui(request: Request) -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=root_path(request) + DOCUMENT_PATHS[0], title=f"{app.title} API")
+        # The vendored Swagger UI (api/static/swagger-ui): an intranet has no CDN, and no validator badge
+        # (it would ask validator.swagger.io).
+        assets = root_path(request) + SWAGGER_UI_URL
+        return get_swagger_ui_html(
+            openapi_url=root_path(request) + DOCUMENT_PATHS[0],
+            title=f"{app.title} API",
+            swagger_js_url=f"{assets}/swagger-ui-bundle.js",
+            swagger_css_url=f"{assets}/swagger-ui.css",
+            swagger_favicon_url=f"{assets}/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
 
     for path in DOCUMENT_PATHS:
         app.add_api_route(path, openapi_document, methods=["GET"], include_in_schema=False)

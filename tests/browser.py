@@ -212,3 +212,11 @@ def chromium() -> Iterator[Callable[[], Page]]:
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def assert_page_clean(page: Page) -> None:
+    """No console error, no failed request, and nothing asked of a host other than the local server."""
+    assert page.console_errors() == []
+    assert page.failed_requests() == []
+    outside = [u for u in page.requests().values() if not u.startswith(("http://127.0.0.1", "data:"))]
+    assert outside == []

@@ -18,7 +18,7 @@ import pytest
 from spatial.cases import open_cases_from_warnings
 from spatial.database import engine_for, libpq_url
 from spatial.monitoring import run_monitoring
-from tests.browser import Page, chromium, chromium_available, platform_server
+from tests.browser import Page, assert_page_clean, chromium, chromium_available, platform_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # The README's screenshots are refreshed only when asked (ONEMAP_SCREENSHOTS=docs): a test run must not change
@@ -125,10 +125,7 @@ def open_page(new_page: Callable[[], Page], url: str, width: int, height: int) -
 
 
 def assert_clean(page: Page) -> None:
-    assert page.console_errors() == []
-    assert page.failed_requests() == []
-    outside = [u for u in page.requests().values() if not u.startswith(("http://127.0.0.1", "data:"))]
-    assert outside == []
+    assert_page_clean(page)
     assert page.evaluate("(window.onemapDashboard || window.onemapWorkspace).problems") == []
 
 
