@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,7 +102,7 @@ def generate_door_access(
     codes = {b[0]: b[1] for b in chosen}
     residents = _residents(conn, gated, start)
     midnights = _local_day_starts(end, plan.days)
-    frames, planted = [], []
+    planted: list[tuple[str, str]] = []
 
     # Residents never seen at their gate: the planted moved-out.
     settled = residents.index[residents["settled"]].to_numpy()
@@ -110,66 +111,63 @@ def generate_door_access(
         ("moved_out", f"{codes[residents.at[i, 'building_id']]}:{residents.at[i, 'id_number']}") for i in gone
     ]
     seen = residents.drop(index=gone).reset_index(drop=True)
-    frames += _daily(seen, midnights, plan, rng)
-    frames += _cards(seen, midnights, plan, rng)
+    holders, cards = _card_holders(seen, plan, rng)
     extra, key = _planted_strangers(conn, gated, codes, midnights, plan, rng)
-    frames += extra
     planted += key
-    extra, key = _planted_cards(gated, midnights, plan, rng)
-    frames += extra
+    more, key = _planted_cards(gated, midnights, plan, rng)
     planted += key
+    planted_events = pd.concat(extra + more, ignore_index=True) if extra or more else None
 
-    events = pd.concat(frames, ignore_index=True)
-    window = (events["occurred_at"] > np.datetime64(start.replace(tzinfo=None))) & (
-        events["occurred_at"] <= np.datetime64(end.replace(tzinfo=None))
-    )
-    events = events[window].sort_values("occurred_at", kind="stable")
-    events["device_code"] = events["building_id"].map(lambda b: f"GATE-{codes[b]}")
-    written = _write(conn, events, codes, planted, start, end)
+    def days() -> Iterator[pd.DataFrame]:
+        # One Beijing day at a time: the full district's 30 days are ~70M events, too many to hold at once.
+        for midnight in midnights:
+            frames = _daily(seen, midnight, plan, rng) + _swipes(holders, cards, midnight, rng)
+            if planted_events is not None:
+                that_day = (planted_events["occurred_at"] >= midnight) & (
+                    planted_events["occurred_at"] < midnight + np.timedelta64(1, "D")
+                )
+                frames.append(planted_events[that_day])
+            events = pd.concat(frames, ignore_index=True)
+            window = (events["occurred_at"] > np.datetime64(start.replace(tzinfo=None))) & (
+                events["occurred_at"] <= np.datetime64(end.replace(tzinfo=None))
+            )
+            events = events[window].sort_values("occurred_at", kind="stable")
+            events["device_code"] = events["building_id"].map(lambda b: f"GATE-{codes[b]}")
+            yield events
+
+    written = _write(conn, days(), codes, planted, start, end)
     return {"devices": len(codes), "events": written, "planted": len(planted), "residents": len(residents)}
 
 
 def _daily(
-    seen: pd.DataFrame, midnights: np.ndarray, plan: DoorPlan, rng: np.random.Generator
+    seen: pd.DataFrame, midnight: np.datetime64, plan: DoorPlan, rng: np.random.Generator
 ) -> list[pd.DataFrame]:
-    n, days = len(seen), len(midnights)
-    present = rng.random((n, days)) < plan.daily_presence
-    person, day = np.nonzero(present)
-    base = midnights[day]
-    buildings = seen["building_id"].to_numpy()[person]
-    keys = seen["id_number"].to_numpy()[person]
-    outs = _frame(
-        base + _seconds(rng, len(day), 6.5, 9.5),
-        buildings,
-        "o",
-        "id_number",
-        keys,
-        rng.uniform(0.85, 0.99, len(day)),
-    )
-    ins = _frame(
-        base + _seconds(rng, len(day), 17.5, 21.5),
-        buildings,
-        "i",
-        "id_number",
-        keys,
-        rng.uniform(0.85, 0.99, len(day)),
-    )
+    """The residents present that day: out in the morning, in in the evening."""
+    present = np.nonzero(rng.random(len(seen)) < plan.daily_presence)[0]
+    buildings = seen["building_id"].to_numpy()[present]
+    keys = seen["id_number"].to_numpy()[present]
+    n = len(present)
+    outs = _frame(midnight + _seconds(rng, n, 6.5, 9.5), buildings, "o", "id_number", keys,
+                  rng.uniform(0.85, 0.99, n))
+    ins = _frame(midnight + _seconds(rng, n, 17.5, 21.5), buildings, "i", "id_number", keys,
+                 rng.uniform(0.85, 0.99, n))
     return [outs, ins]
 
 
-def _cards(
-    seen: pd.DataFrame, midnights: np.ndarray, plan: DoorPlan, rng: np.random.Generator
-) -> list[pd.DataFrame]:
+def _card_holders(seen: pd.DataFrame, plan: DoorPlan, rng: np.random.Generator) -> tuple[pd.DataFrame, np.ndarray]:
     holders = seen.sample(frac=plan.card_share, random_state=int(rng.integers(1 << 31)))
     cards = np.array([f"C{int(x):010d}" for x in rng.choice(10**9, size=len(holders), replace=False)])
-    swipe = rng.random((len(holders), len(midnights))) < 0.5
-    holder, day = np.nonzero(swipe)
-    times = midnights[day] + _seconds(rng, len(day), 12.0, 13.5)
-    return [
-        _frame(
-            times, holders["building_id"].to_numpy()[holder], "i", "card", cards[holder], np.ones(len(day))
-        )
-    ]
+    return holders, cards
+
+
+def _swipes(
+    holders: pd.DataFrame, cards: np.ndarray, midnight: np.datetime64, rng: np.random.Generator
+) -> list[pd.DataFrame]:
+    """Half the card holders swipe in around noon that day."""
+    holder = np.nonzero(rng.random(len(holders)) < 0.5)[0]
+    times = midnight + _seconds(rng, len(holder), 12.0, 13.5)
+    return [_frame(times, holders["building_id"].to_numpy()[holder], "i", "card", cards[holder],
+                   np.ones(len(holder)))]
 
 
 def _nights(rng: np.random.Generator, midnights: np.ndarray, count: int) -> np.ndarray:
@@ -231,7 +229,7 @@ def _planted_cards(
 
 def _write(
     conn: psycopg.Connection,
-    events: pd.DataFrame,
+    chunks: Iterable[pd.DataFrame],
     codes: dict[int, str],
     planted: list[tuple[str, str]],
     start: dt.datetime,
@@ -250,14 +248,15 @@ def _write(
             )
         first, last = beijing_date(start), beijing_date(end)
         ensure_partitions(conn, [first + dt.timedelta(days=d) for d in range((last - first).days + 1)])
-        out = io.StringIO()
-        frame = events[list(COLUMNS)].copy()
-        frame["occurred_at"] = frame["occurred_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-        frame.to_csv(out, index=False, header=False)
-        out.seek(0)
+        written = 0
         with conn.cursor().copy(
             f"COPY onemap.door_access_event ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)"
         ) as copy:
-            while block := out.read(1 << 20):
-                copy.write(block)
-    return len(events)
+            for events in chunks:
+                frame = events[list(COLUMNS)].copy()
+                frame["occurred_at"] = frame["occurred_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+                out = io.StringIO()
+                frame.to_csv(out, index=False, header=False)
+                copy.write(out.getvalue())
+                written += len(frame)
+    return written
