@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -50,6 +51,11 @@ from spatial.jobs.scheduler import start_jobs
 from tiles.service import start_tile_service
 
 MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the uploaded file
+CORS_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+# What a cross-origin script may read besides the CORS-safelisted headers: revalidation, paging, cache state.
+CORS_EXPOSED = ["ETag", "Link", "X-Tile-Cache", "Location", "Content-Crs"]
+# Request headers beyond the safelisted ones: the key, JSON bodies, revalidation, the CRS of an edit's body.
+CORS_HEADERS = ["X-API-Key", "Content-Type", "If-None-Match", "Content-Crs"]
 
 
 @asynccontextmanager
@@ -91,6 +97,13 @@ def create_app() -> FastAPI:
     app.add_middleware(RequestLimits, max_url_bytes=settings.max_url_bytes, max_body_bytes=settings.max_body_bytes,
                        upload_paths={"/layers": upload_limit, "/sources": upload_limit,
                                      "/cases": get_case_settings().attachment_max_bytes + MULTIPART_OVERHEAD})
+    if settings.cors_origins:
+        # Added last, so outermost: the 413/414 of RequestLimits and every error answer carry CORS headers
+        # too, and a browser shows the problem instead of an opaque network error. No credentials: keys
+        # travel in X-API-Key (see ApiSettings.cors_origins).
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=CORS_METHODS,
+                           allow_headers=CORS_HEADERS,
+                           expose_headers=CORS_EXPOSED, allow_credentials=False, max_age=3600)
     install_error_handlers(app)
     # One module per route group; each exposes `router`.
     for module in (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,

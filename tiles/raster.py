@@ -163,6 +163,12 @@ def info(path: Path) -> dict[str, Any]:
         return reader.info().model_dump(mode="json", exclude_none=True)
 
 
+def geographic_bounds(path: Path) -> list[float]:
+    """(west, south, east, north) in lon/lat: the spatial extent of the raster's collection document."""
+    with Reader(str(path)) as reader:
+        return [float(v) for v in reader.geographic_bounds]
+
+
 def statistics(path: Path) -> dict[str, Any]:
     with Reader(str(path)) as reader:
         stats = reader.statistics(percentiles=[2, 50, 98])

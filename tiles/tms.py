@@ -16,6 +16,10 @@ from tiles.errors import TileOutOfRange, UnknownTileMatrixSet
 
 CGCS2000_QUAD = "CGCS2000Quad"
 SERVED = ("WebMercatorQuad", "WorldCRS84Quad", CGCS2000_QUAD)
+# No register of the OGC names this set, so its identifier is onemap's own: a URN, stable whatever host serves it
+# (clients compare tileMatrixSetURI strings to tell sets apart, and fetch the definition from the tiling-scheme
+# link when they do not know it).
+CGCS2000_URI = "urn:onemap:def:tilematrixset:CGCS2000Quad"
 
 
 @cache
@@ -28,6 +32,9 @@ def registry() -> morecantile.defaults.TileMatrixSets:
         maxzoom=22,
         id=CGCS2000_QUAD,
         title="CGCS2000 geographic quad (EPSG:4490)",
+        # EPSG:4490's own axis order, which the pointOfOrigin (90, -180) follows.
+        orderedAxes=["Lat", "Lon"],
+        uri=CGCS2000_URI,
     )
     return morecantile.tms.register({CGCS2000_QUAD: cgcs2000})
 
