@@ -31,6 +31,8 @@ system_packages() {
   fi
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null || wanted+=(chromium chromium-driver)
+    # GDAL's own tools read onemap's OGC API Tiles and MVT in tests/test_tile_clients.py
+    command -v gdalinfo >/dev/null || wanted+=(gdal-bin)
     # the screens' Chinese labels in headless screenshots need a CJK font
     fc-list :lang=zh 2>/dev/null | grep -q . || wanted+=(fonts-wqy-microhei)
   fi

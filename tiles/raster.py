@@ -18,6 +18,7 @@ import rasterio
 import rasterio.shutil
 from rasterio.errors import RasterioError
 from rio_tiler.colormap import cmap
+from rio_tiler.constants import WGS84_CRS
 from rio_tiler.errors import PointOutsideBounds, RioTilerError, TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
@@ -166,7 +167,7 @@ def info(path: Path) -> dict[str, Any]:
 def geographic_bounds(path: Path) -> list[float]:
     """(west, south, east, north) in lon/lat: the spatial extent of the raster's collection document."""
     with Reader(str(path)) as reader:
-        return [float(v) for v in reader.geographic_bounds]
+        return [float(v) for v in reader.get_geographic_bounds(WGS84_CRS)]
 
 
 def statistics(path: Path) -> dict[str, Any]:

@@ -36,7 +36,7 @@ from layers.catalog import Layer
 from tiles.errors import InvalidTileRequest
 from tiles.query import TileQuery
 from tiles.service import MVT, Look, TileService
-from tiles.tms import SERVED, get_tms, tile_address, tile_ranges
+from tiles.tms import SERVED, definition, get_tms, tile_address, tile_ranges
 
 Who = Annotated[Principal, Depends(get_principal)]
 Service = Annotated[TileService, Depends(get_tile_service)]
@@ -86,15 +86,31 @@ async def tile_matrix_sets(request: Request) -> dict[str, Any]:
 
 
 @router.get("/tileMatrixSets/{tms_id}", summary="One tile matrix set (OGC TMS 2.0)")
-async def tile_matrix_set(tms_id: str) -> dict[str, Any]:
-    definition: dict[str, Any] = get_tms(tms_id).model_dump(mode="json", exclude_none=True)
-    return definition
+async def tile_matrix_set(
+    tms_id: str,
+    compat: str | None = Query(
+        default=None, pattern="^tms1$", description="tms1: add the TMS 1.0 members (for GDAL before 3.7)."
+    ),
+) -> dict[str, Any]:
+    return definition(tms_id, with_tms1=compat == "tms1")
 
 
 async def _layer(db: RequestConnection, service: TileService, layer_id: str, who: Principal) -> Layer:
     if service.catalog.loaded:  # the hot path of a cached tile: no database connection at all
         return await service.catalog.get(None, layer_id, who)
     return await service.catalog.get(await db.get(), layer_id, who)
+
+
+def tiling_scheme(request: Request, tms_id: str) -> str:
+    """A tileset's link to its tile matrix set: the definition readable by GDAL 3.6 as well (see
+    ``tiles.tms.definition``), since GDAL follows this link and no other."""
+    return f"{base_url(request)}/tileMatrixSets/{tms_id}?compat=tms1"
+
+
+def ogc_template(xyz: str) -> str:
+    """A tile URL template in OGC API - Tiles' variables, for tileset documents (TileJSON keeps {z}/{x}/{y}):
+    the path is zoom, column, row, as XYZ clients expect, and the variable names say so to OGC clients."""
+    return xyz.replace("{z}/{x}/{y}", "{tileMatrix}/{tileCol}/{tileRow}")
 
 
 def tile_matrix_set_limits(tms_id: str, min_zoom: int, max_zoom: int) -> list[dict[str, Any]]:
@@ -129,13 +145,13 @@ def _tileset(request: Request, layer: Layer, tms_id: str) -> dict[str, Any]:
             {
                 "rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
                 "type": "application/json",
-                "href": f"{base_url(request)}/tileMatrixSets/{tms_id}",
+                "href": tiling_scheme(request, tms_id),
             },
             {
                 "rel": "item",
                 "templated": True,
                 "type": "image/png" if raster else MVT,
-                "href": collection_template(request, layer.id, tms_id),
+                "href": ogc_template(collection_template(request, layer.id, tms_id)),
             },
             {
                 "rel": "describedby",
@@ -272,8 +288,8 @@ def _dataset_tileset(request: Request, layers: list[Layer], tms_id: str) -> dict
         ),
         "links": [
             link(f"{root}/tiles/{tms_id}", "self"),
-            link(f"{root}/tileMatrixSets/{tms_id}", "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"),
-            {"rel": "item", "templated": True, "type": MVT, "href": multi_template(request, tms_id)},
+            link(tiling_scheme(request, tms_id), "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme"),
+            {"rel": "item", "templated": True, "type": MVT, "href": ogc_template(multi_template(request, tms_id))},
             link(f"{root}/tiles/{tms_id}/tilejson.json", "describedby"),
         ],
         "layers": [
