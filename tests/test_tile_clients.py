@@ -10,6 +10,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -280,3 +281,11 @@ def test_ogr_opens_one_tile_url(server: str, centre: tuple[float, float]) -> Non
     assert "Layer name: buildings" in done.stdout
     count = int(next(line for line in done.stdout.splitlines() if "Feature Count" in line).split(":")[1])
     assert count > 0
+
+
+def test_tile_route_names_give_the_plain_paths(client: TestClient) -> None:
+    """The viewer finds the tile routes by name (api/routers/maps.py): the suffixed variants must not take it."""
+    app: Any = client.app
+    one = app.url_path_for("layer_tile", layer_id="a", tms_id="b", z="1", x="2", y="3")
+    assert one == "/collections/a/tiles/b/1/2/3"
+    assert app.url_path_for("multi_tile", tms_id="b", z="1", x="2", y="3") == "/tiles/b/1/2/3"

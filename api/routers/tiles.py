@@ -228,13 +228,15 @@ async def layer_tilejson(
 
 
 # The suffixed routes come first: the plain route's {y} would take "7129.mvt" and refuse it as no integer.
+# They have names of their own, so that url_path_for("layer_tile") still gives the plain path (the viewer
+# checks it to know the tiles are served).
 @router.get(
     "/collections/{layer_id}/tiles/{tms_id}/{z}/{x}/{y}",
     summary="A tile of a layer",
     responses={200: {"content": {MVT: {}, "image/png": {}, "image/webp": {}}}, 304: {}, 204: {}},
 )
-@router.get("/collections/{layer_id}/tiles/{tms_id}/{z}/{x}/{y}.mvt", include_in_schema=False)
-@router.get("/collections/{layer_id}/tiles/{tms_id}/{z}/{x}/{y}.pbf", include_in_schema=False)
+@router.get("/collections/{layer_id}/tiles/{tms_id}/{z}/{x}/{y}.mvt", include_in_schema=False, name="layer_tile_mvt")
+@router.get("/collections/{layer_id}/tiles/{tms_id}/{z}/{x}/{y}.pbf", include_in_schema=False, name="layer_tile_pbf")
 async def layer_tile(
     request: Request,
     *,
@@ -352,8 +354,8 @@ async def multi_tilejson(
     summary="One vector tile with several layers",
     responses={200: {"content": {MVT: {}}}, 304: {}, 204: {}},
 )
-@router.get("/tiles/{tms_id}/{z}/{x}/{y}.mvt", include_in_schema=False)
-@router.get("/tiles/{tms_id}/{z}/{x}/{y}.pbf", include_in_schema=False)
+@router.get("/tiles/{tms_id}/{z}/{x}/{y}.mvt", include_in_schema=False, name="multi_tile_mvt")
+@router.get("/tiles/{tms_id}/{z}/{x}/{y}.pbf", include_in_schema=False, name="multi_tile_pbf")
 async def multi_tile(
     request: Request,
     *,
