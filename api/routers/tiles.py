@@ -303,7 +303,11 @@ def _dataset_tileset(request: Request, layers: list[Layer], tms_id: str) -> dict
     }
 
 
-@router.get("/tiles", summary="The dataset's vector tilesets (every layer, or ?collections=, in one tile)")
+@router.get(
+    "/tiles",
+    summary="The dataset's vector tilesets (every layer, or ?collections=, in one tile)",
+    responses={404: {"description": "A layer named in collections= does not exist (or is hidden from you)."}},
+)
 async def dataset_tilesets(
     request: Request, *, collections: str | None = Query(default=None), who: Who, service: Service, db: Db
 ) -> dict[str, Any]:
