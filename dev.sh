@@ -31,8 +31,8 @@ system_packages() {
   fi
   if [ "${1:-}" = test ]; then
     command -v chromium >/dev/null || wanted+=(chromium chromium-driver)
-    # GDAL's OAPIF driver (ogrinfo, ogr2ogr) is one of the clients the features tests drive
-    command -v ogrinfo >/dev/null || wanted+=(gdal-bin)
+    # GDAL's own tools (ogrinfo, ogr2ogr, gdalinfo) are clients the features and tiles tests drive
+    command -v gdalinfo >/dev/null || wanted+=(gdal-bin)
     # the screens' Chinese labels in headless screenshots need a CJK font
     fc-list :lang=zh 2>/dev/null | grep -q . || wanted+=(fonts-wqy-microhei)
   fi

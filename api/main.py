@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
@@ -58,6 +59,11 @@ MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around the upload
 ROUTERS = (health, ogc_common, features, features_edit, archives, tiles, raster_routes, styles, maps,
            department_layers, warnings, verification, potential, analysis, streams, cases, open311,
            kpis, saved_maps, screens, sources)
+CORS_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+# What a cross-origin script may read besides the CORS-safelisted headers: revalidation, paging, cache state.
+CORS_EXPOSED = ["ETag", "Link", "X-Tile-Cache", "Location", "Content-Crs"]
+# Request headers beyond the safelisted ones: the key, JSON bodies, revalidation, the CRS of an edit's body.
+CORS_HEADERS = ["X-API-Key", "Content-Type", "If-None-Match", "Content-Crs"]
 
 
 @asynccontextmanager
@@ -103,6 +109,13 @@ def create_app() -> FastAPI:
     app.add_middleware(HeadAsGet)
     # Outermost, so that everything inside sees the client's scheme, host and path prefix.
     app.add_middleware(ForwardedHeaders, trusted=settings.forwarded_allow_ips)
+    if settings.cors_origins:
+        # Added last, so outermost: the 413/414 of RequestLimits and every error answer carry CORS headers
+        # too, and a browser shows the problem instead of an opaque network error. No credentials: keys
+        # travel in X-API-Key (see ApiSettings.cors_origins).
+        app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=CORS_METHODS,
+                           allow_headers=CORS_HEADERS,
+                           expose_headers=CORS_EXPOSED, allow_credentials=False, max_age=3600)
     install_error_handlers(app)
     for module in ROUTERS:
         app.include_router(module.router)

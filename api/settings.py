@@ -35,7 +35,11 @@ class ApiSettings(BaseSettings):
     # numberMatched is counted exactly when the planner expects fewer matches than this, and is the planner's
     # estimate above: counting 170k buildings costs 20 ms, half of a 1,000-feature page.
     exact_count_below: int = 20_000
-    cors_origins: list[str] = []
+    # Origins whose pages may call the API from a browser (CORS). "*" by default, as tile servers do: a web map
+    # on any site may draw the public layers, and a key travels in the X-API-Key header, never in a cookie, so
+    # no origin is ever allowed credentials and "*" opens nothing a script could not already fetch. [] turns
+    # CORS off (same-origin pages only); a list of origins narrows it (ONEMAP_API_CORS_ORIGINS='["https://a"]').
+    cors_origins: list[str] = ["*"]
     # Peers whose X-Forwarded-* headers are believed (api.proxy): addresses, networks, or "*". As uvicorn's
     # forwarded_allow_ips, a proxy on the same machine by default.
     forwarded_allow_ips: list[str] = ["127.0.0.1"]
@@ -43,7 +47,6 @@ class ApiSettings(BaseSettings):
     # JSON bodies are single features and small batches; files go to the upload paths with their own limit.
     max_url_bytes: int = 32 * 1024
     max_body_bytes: int = 1024 * 1024
-
 
     def worker_count(self) -> int:
         return self.workers or max(2, os.cpu_count() or 1)

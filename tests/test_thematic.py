@@ -172,7 +172,7 @@ def test_onemap_style_draws_the_stored_classes_as_the_viewer_does(
         row = db.execute("SELECT to_jsonb(l) FROM onemap.layer l WHERE id = %s", (layer_id,)).fetchone()
         assert row is not None
         spec = drawing.layer_spec(layer_from_mapping(row[0]))  # what the viewer page hands viewer.js
-        drawn = [s for s in style["layers"] if s.get("source") == layer_id]
+        drawn = [s for s in style["layers"] if s.get("source-layer") == layer_id]
         paint = drawn[0]["paint"]
         colour = paint.get("fill-color", paint.get("line-color"))
         features = client.get(f"/collections/{layer_id}/items", params={"limit": 50}, headers=water).json()

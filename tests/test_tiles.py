@@ -210,9 +210,11 @@ def test_metadata_documents(client: TestClient) -> None:
     style = client.get("/collections/buildings/styles/maplibre.json").json()
     assert style["version"] == 8 and style["layers"][1]["source-layer"] == "buildings"
     whole = client.get("/styles/onemap.json").json()
-    sources = set(whole["sources"])
-    assert {"buildings", "grids", "dem"} <= sources
-    assert "enterprises" not in sources  # internal: not for the public
+    assert set(whole["sources"]) == {"onemap", "dem"}  # one vector source for every vector layer
+    drawn = {layer.get("source-layer") for layer in whole["layers"]}
+    assert {"buildings", "grids"} <= drawn
+    assert "enterprises" not in drawn  # internal: not for the public
+    assert "enterprises" not in whole["sources"]["onemap"]["tiles"][0]
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -159,4 +160,88 @@ def test_focused_views(browser: Callable[[], Page], server: str, planner_key: st
     assert any(re.search(r"filter=grid_code", u) for u in page.requests().values())
     assert_clean(page)
     page = open_map(browser, f"{server}/map/layers/events?api_key={planner_key}")
+    assert_clean(page)
+
+
+def _boxes(page: Page) -> dict[str, Any]:
+    return page.evaluate("""(function () {
+      function box(el) { var r = el.getBoundingClientRect();
+        return {left: r.left, top: r.top, right: r.right, bottom: r.bottom}; }
+      var names = Array.from(document.querySelectorAll('.om-switcher .om-layer-name')).map(function (n) {
+        var clip = n.closest('.om-switcher-body').getBoundingClientRect(), r = n.getBoundingClientRect();
+        return {text: n.textContent, inside: r.left >= clip.left - 1 && r.right <= clip.right + 1};
+      });
+      return {switcher: box(document.querySelector('.om-switcher')),
+              legend: box(document.querySelector('.om-legend')), names: names,
+              height: window.innerHeight};
+    })()""")
+
+
+def _intersect(a: dict[str, float], b: dict[str, float]) -> bool:
+    return a["left"] < b["right"] and b["left"] < a["right"] and a["top"] < b["bottom"] and b["top"] < a["bottom"]
+
+
+@pytest.mark.parametrize("height", [800, 560])
+def test_legend_and_layer_control_do_not_overlap(browser: Callable[[], Page], server: str, planner_key: str,
+                                                 height: int) -> None:
+    page = browser()
+    page.send("Emulation.setDeviceMetricsOverride", width=1280, height=height, deviceScaleFactor=1, mobile=False)
+    page.goto(f"{server}/map?api_key={planner_key}")
+    page.wait_until("document.documentElement.getAttribute('data-onemap-ready') === '1'", 60)
+    # every layer on: the longest legend the page can show
+    page.evaluate("document.querySelectorAll('.om-switcher input:not(:checked)').forEach(i => i.click())")
+    page.pump(0.5)
+    boxes = _boxes(page)
+    assert boxes["names"] and all(n["inside"] for n in boxes["names"]), [
+        n["text"] for n in boxes["names"] if not n["inside"]]
+    assert not _intersect(boxes["switcher"], boxes["legend"]), boxes
+    assert boxes["legend"]["bottom"] <= boxes["height"] and boxes["switcher"]["top"] >= 0
+
+
+@pytest.mark.parametrize("size", ["DESC", "ASC"])
+def test_focused_building_draws_its_footprint(browser: Callable[[], Page], server: str, planner_key: str,
+                                              db: psycopg.Connection, size: str) -> None:
+    """The largest and the smallest building with residents: each page opens on the building drawn, highlighted,
+    and not hidden under its own file's popup."""
+    row = db.execute(f"""
+        SELECT b.code, ST_X(p), ST_Y(p), ST_YMax(b.geom), ST_YMin(b.geom)
+        FROM onemap.building b, ST_PointOnSurface(b.geom) p
+        WHERE EXISTS (SELECT 1 FROM onemap.house_unit h JOIN onemap.residence r ON r.house_unit_id = h.id
+                      WHERE h.building_id = b.id)
+        ORDER BY ST_Area(b.geom) {size} LIMIT 1""").fetchone()
+    assert row is not None
+    code, lon, lat = str(row[0]), float(row[1]), float(row[2])
+    near_north = float(row[3]) - (float(row[3]) - float(row[4])) * 0.1  # the footprint's top tenth
+    page = open_map(browser, f"{server}/map/buildings/{code}?api_key={planner_key}")
+    page.wait_until("(document.querySelector('.om-archive') || {}).innerText", 20)  # the file is in
+    page.pump(1.0)  # the popup's pan has ended
+    assert page.wait_until(DRAWN % "buildings", 20) > 100, "no building footprint drawn at the opening zoom"
+    # the focused building's own pixel: the highlight colour (#00b8d4) under its point on surface
+    colour = page.evaluate(f"""(function () {{
+      var p = onemap.map.latLngToContainerPoint([{lat}, {lon}]);
+      var e = onemap.entries.find(function (x) {{ return x.id === 'buildings'; }});
+      var found = null;
+      Object.values(e.layer._tiles || {{}}).forEach(function (t) {{
+        var c = t.el && (t.el.tagName === 'CANVAS' ? t.el : t.el.querySelector('canvas'));
+        if (!c || !c.width) return;
+        var r = c.getBoundingClientRect(), m = onemap.map.getContainer().getBoundingClientRect();
+        var x = p.x + m.left - r.left, y = p.y + m.top - r.top;
+        if (x < 0 || y < 0 || x >= r.width || y >= r.height) return;
+        var d = c.getContext('2d').getImageData(Math.floor(x * c.width / r.width),
+                                                Math.floor(y * c.height / r.height), 1, 1).data;
+        if (d[3] > 0) found = [d[0], d[1], d[2]];
+      }});
+      return found;
+    }})()""")
+    assert colour is not None, "nothing drawn under the focused building"
+    for at in (lat, near_north):  # the whole footprint shows, its top too
+        covered = page.evaluate(f"""(function () {{
+          var p = onemap.map.latLngToContainerPoint([{at}, {lon}]);
+          var m = onemap.map.getContainer().getBoundingClientRect();
+          var x = p.x + m.left, y = p.y + m.top;
+          if (x < 0 || y < 0 || x >= innerWidth || y >= innerHeight) return "off screen";
+          var el = document.elementFromPoint(x, y);
+          return el && el.closest('.leaflet-popup, .leaflet-control') ? el.className || el.tagName : null;
+        }})()""")
+        assert covered is None, f"the focused building is hidden under {covered}"
     assert_clean(page)

@@ -18,6 +18,7 @@ import rasterio
 import rasterio.shutil
 from rasterio.errors import RasterioError
 from rio_tiler.colormap import cmap
+from rio_tiler.constants import WGS84_CRS
 from rio_tiler.errors import PointOutsideBounds, RioTilerError, TileOutsideBounds
 from rio_tiler.io import Reader
 from rio_tiler.models import ImageData
@@ -161,6 +162,12 @@ def _hillshade(path: Path, address: TileAddress, azimuth: float = 315.0, altitud
 def info(path: Path) -> dict[str, Any]:
     with Reader(str(path)) as reader:
         return reader.info().model_dump(mode="json", exclude_none=True)
+
+
+def geographic_bounds(path: Path) -> list[float]:
+    """(west, south, east, north) in lon/lat: the spatial extent of the raster's collection document."""
+    with Reader(str(path)) as reader:
+        return [float(v) for v in reader.get_geographic_bounds(WGS84_CRS)]
 
 
 def statistics(path: Path) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import Any
 
 import morecantile
 from morecantile import TileMatrixSet
@@ -16,6 +17,10 @@ from tiles.errors import TileOutOfRange, UnknownTileMatrixSet
 
 CGCS2000_QUAD = "CGCS2000Quad"
 SERVED = ("WebMercatorQuad", "WorldCRS84Quad", CGCS2000_QUAD)
+# No register of the OGC names this set, so its identifier is onemap's own: a URN, stable whatever host serves it
+# (clients compare tileMatrixSetURI strings to tell sets apart, and fetch the definition from the tiling-scheme
+# link when they do not know it).
+CGCS2000_URI = "urn:onemap:def:tilematrixset:CGCS2000Quad"
 
 
 @cache
@@ -28,6 +33,9 @@ def registry() -> morecantile.defaults.TileMatrixSets:
         maxzoom=22,
         id=CGCS2000_QUAD,
         title="CGCS2000 geographic quad (EPSG:4490)",
+        # EPSG:4490's own axis order, which the pointOfOrigin (90, -180) follows.
+        orderedAxes=["Lat", "Lon"],
+        uri=CGCS2000_URI,
     )
     return morecantile.tms.register({CGCS2000_QUAD: cgcs2000})
 
@@ -42,6 +50,44 @@ def get_tms(tms_id: str) -> TileMatrixSet:
 def _served(tms_id: str) -> TileMatrixSet:
     # The registry hands out a deep copy on every get (0.3 ms, once per tile request otherwise).
     return registry().get(tms_id)
+
+
+def definition(tms_id: str, with_tms1: bool = False) -> dict[str, Any]:
+    """The OGC TMS 2.0 JSON of a served set; ``with_tms1``: with the TMS 1.0 members beside it, for the
+    tiling-scheme links of tilesets. GDAL before 3.7 (Debian bookworm's, and QGIS built on it) reads only the
+    1.0 encoding; the two share no member name and lenient 2.0 readers (GDAL 3.7+, OpenLayers) skip what they
+    do not know. Strict ones refuse the mix (morecantile), so the plain definition stays pure 2.0."""
+    tms = get_tms(tms_id)
+    current: dict[str, Any] = tms.model_dump(mode="json", exclude_none=True)
+    if not with_tms1:
+        return current
+    crs = current["crs"] if isinstance(current["crs"], str) else str(tms.crs)
+    bounds = tms.xy_bbox
+    lower, upper = [bounds.left, bounds.bottom], [bounds.right, bounds.top]
+    if tms._invert_axis:  # 1.0 corners are in the CRS's axis order, as 2.0's pointOfOrigin is
+        lower, upper = lower[::-1], upper[::-1]
+    legacy = {
+        "type": "TileMatrixSetType",
+        "identifier": tms_id,
+        "supportedCRS": crs,
+        "boundingBox": {"type": "BoundingBoxType", "crs": crs, "lowerCorner": lower, "upperCorner": upper},
+        "tileMatrix": [
+            {
+                "type": "TileMatrixType",
+                "identifier": matrix["id"],
+                "scaleDenominator": matrix["scaleDenominator"],
+                "topLeftCorner": matrix["pointOfOrigin"],
+                "tileWidth": matrix["tileWidth"],
+                "tileHeight": matrix["tileHeight"],
+                "matrixWidth": matrix["matrixWidth"],
+                "matrixHeight": matrix["matrixHeight"],
+            }
+            for matrix in current["tileMatrices"]
+        ],
+    }
+    if "wellKnownScaleSet" in current:
+        legacy["wellKnownScaleSet"] = current["wellKnownScaleSet"]
+    return {**current, **legacy}
 
 
 def srid_of(tms: TileMatrixSet) -> int:

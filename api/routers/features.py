@@ -23,6 +23,8 @@ from api.execute import fetch_one
 from api.links import JSON, QUERYABLES, base_url, link, with_link_header
 from api.routers.ogc_common import GEOJSON, FormatParam, respond, wants_html
 from api.routers.ogc_html import render_html
+from api.routers.raster import raster_collection, raster_collections
+from api.routers.tile_http import collection_tile_links
 from api.settings import get_api_settings
 from layers.access import Principal
 from layers.audit import record_personal_read, reveals_personal_data
@@ -86,6 +88,7 @@ def collection_doc(root: str, layer: Layer, extent: list[float] | None) -> dict[
             link(f"{href}/items", "items", GEOJSON, "Features (GeoJSON)"),
             link(f"{href}/items?f=html", "items", "text/html", "Features (HTML)"),
             link(f"{href}/queryables", QUERYABLES, "application/schema+json", "Queryables"),
+            *collection_tile_links(root, layer),
         ],
         "extent": {
             "temporal": {
@@ -125,15 +128,24 @@ async def collections(request: Request, conn: Conn, who: Who, f: str | None = Fo
     extents = await estimated_extents(conn, layers)
     doc = {
         "links": [link(f"{root}/collections", "self")],
-        "collections": [collection_doc(root, layer, extents.get(layer.source)) for layer in layers],
+        "collections": [collection_doc(root, layer, extents.get(layer.source)) for layer in layers]
+        + await raster_collections(request, conn, who),  # rasters: extent and map tiles, no items
     }
     return respond(request, doc, f)
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
 async def collection(
-    request: Request, conn: Conn, layer: Annotated[Layer, Depends(request_layer)], f: str | None = FormatParam
+    request: Request,
+    conn: Conn,
+    who: Who,
+    collection_id: Annotated[str, Path(description="A collection id from /collections.", max_length=100)],
+    f: str | None = FormatParam,
 ) -> Response:
+    raster = await raster_collection(request, conn, collection_id, who)  # rasters have no features
+    if raster is not None:
+        return respond(request, raster, f)
+    layer = await request_layer(collection_id, who, conn)
     extents = await estimated_extents(conn, [layer])
     return respond(request, collection_doc(base_url(request), layer, extents.get(layer.source)), f)
 

@@ -182,10 +182,12 @@ async def building_page(request: Request, code: str, conn: Conn, who: Who) -> HT
     if not who.covers_grid(row["grid_code"]):  # the same scope as the building's file and the layer's rows
         raise PageError(403, f"这栋建筑不在你的范围 {who.scope_code} "
                              f"This building is outside your area {who.visibility_class}.")
-    bounds = padded(bounds_of(row) or (row["lon"], row["lat"], row["lon"], row["lat"]), 0.0015)
+    footprint = bounds_of(row) or (row["lon"], row["lat"], row["lon"], row["lat"])
+    bounds = padded(footprint, 0.0015)
     panel = (f"<h3>{html.escape(row['name'] or row['address'])}</h3><div>{html.escape(row['code'])}</div>"
              f"<div>{html.escape(row['address'])}</div>")
-    focus = Focus("building", code, bounds=bounds, point=(row["lon"], row["lat"]), panel_html=panel)
+    focus = Focus("building", code, bounds=bounds, point=(row["lon"], row["lat"]), north=footprint[3],
+                  panel_html=panel)
     return await page(ctx, focus, heatmap="none", title=f"建筑 {code}")
 
 

@@ -20,6 +20,7 @@ __all__ = ["FORMATS",
 GEOJSON = "application/geo+json"
 HTML = "text/html"
 FORMATS = ("json", "html")
+TILESETS_VECTOR = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"  # OGC API - Tiles link relation
 
 FormatParam = Query(
     default=None,
@@ -66,6 +67,7 @@ async def landing(request: Request, f: str | None = FormatParam) -> Response:
             link(f"{root}/api.html", "service-doc", HTML, "The API documentation"),
             link(f"{root}/conformance", "conformance", title="Conformance classes"),
             link(f"{root}/collections", "data", title="Collections"),
+            link(f"{root}/tiles", TILESETS_VECTOR, title="Vector tiles of every layer (dataset tilesets)"),
         ],
     }
     return respond(request, doc, f)

@@ -7,12 +7,18 @@ from urllib.parse import urlencode
 
 from fastapi import Query, Request, Response
 
-from api.routers.ogc_common import base_url
+from api.routers.ogc_common import JSON, TILESETS_VECTOR, base_url, link
 from layers.access import Principal
+from layers.catalog import Layer
 from tiles.cache import CachedTile
 from tiles.query import TileQuery
 from tiles.service import MVT, TileService, unzip
 from tiles.settings import get_tile_settings
+
+# With TILESETS_VECTOR, the link relation from a raster collection to its (image) tilesets (OGC API - Tiles).
+TILESETS_MAP = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map"
+# gzip of an empty body is 20 bytes (header and trailer); anything that short may be an empty tile.
+EMPTY_GZIP = 32
 
 
 def get_tile_service(request: Request) -> TileService:
@@ -28,21 +34,31 @@ def tile_query(
     return TileQuery.of(datetime, filter, filter_lang)
 
 
-def _passthrough(request: Request) -> str:
-    """Query parameters a tile URL template must keep: the key (for clients that cannot set headers), the
-    query, and the raster style/format."""
+def _passthrough(request: Request, keep_key: bool = True) -> str:
+    """Query parameters a tile URL template must keep: the key (for clients that cannot set headers; never in
+    a style, see ``collection_template``), the query, and the raster style/format."""
     kept = {
         k: v
         for k, v in request.query_params.items()
-        if k in ("api_key", "datetime", "filter", "filter-lang", "collections", "style", "f")
+        if k in ("datetime", "filter", "filter-lang", "collections", "style", "f") or (keep_key and k == "api_key")
     }
     return ("?" + urlencode(kept)) if kept else ""
 
 
-def collection_template(request: Request, layer_id: str, tms_id: str) -> str:
-    """The tile URL template of one layer (TileJSON, tilesets, MapLibre styles)."""
+def collection_tile_links(root: str, layer: Layer) -> list[dict[str, str]]:
+    """The links a collection document gives to its tilesets: vector tiles, or map (image) tiles of a raster."""
+    rel = TILESETS_MAP if layer.kind == "raster" else TILESETS_VECTOR
+    kind = "Map tiles" if layer.kind == "raster" else "Vector tiles"
+    return [link(f"{root}/collections/{layer.id}/tiles", rel, JSON, kind)]
+
+
+def collection_template(request: Request, layer_id: str, tms_id: str, keep_key: bool = True) -> str:
+    """The tile URL template of one layer (TileJSON, tilesets, MapLibre styles). Styles pass ``keep_key``
+    False: a style is a document people save, share and publish, so a key in it would leak; a MapLibre client
+    sends its key as the X-API-Key header from ``transformRequest`` instead."""
     return (
-        f"{base_url(request)}/collections/{layer_id}/tiles/{tms_id}/{{z}}/{{x}}/{{y}}{_passthrough(request)}"
+        f"{base_url(request)}/collections/{layer_id}/tiles/{tms_id}/{{z}}/{{x}}/{{y}}"
+        f"{_passthrough(request, keep_key)}"
     )
 
 
@@ -67,11 +83,14 @@ def _not_modified(request: Request, tile: CachedTile) -> bool:
 
 
 def tile_response(request: Request, tile: CachedTile, media_type: str, who: Principal) -> Response:
-    """An MVT is sent gzip-compressed as cached when the client accepts it, else decompressed; an image
-    outside its raster is an empty 204."""
+    """An MVT is sent gzip-compressed as cached when the client accepts it, else decompressed; an MVT with no
+    feature and an image outside its raster are an empty 204 (clients skip them; a 200 with no bytes makes some,
+    such as GDAL, report a corrupt tile)."""
     headers = _headers(tile, who)
     if _not_modified(request, tile):
         return Response(status_code=304, headers=headers)
+    if media_type == MVT and len(tile.body) <= EMPTY_GZIP and not unzip(tile.body):
+        return Response(status_code=204, headers=headers)
     if media_type == MVT:
         if "gzip" in request.headers.get("accept-encoding", ""):
             headers["Content-Encoding"] = "gzip"

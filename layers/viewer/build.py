@@ -53,6 +53,7 @@ class Focus:
     code: str
     bounds: tuple[float, float, float, float] | None = None  # lon/lat
     point: tuple[float, float] | None = None  # lon, lat of a building to open
+    north: float | None = None  # the building's northmost latitude: its file's popup points there
     panel_html: str | None = None  # already escaped
 
 
@@ -275,7 +276,10 @@ def build_map(ctx: ViewerContext, *, settings: ViewerSettings | None = None, foc
         m.controls.append(Panel(focus.panel_html))
     if focus is not None and focus.kind == "building" and focus.point:
         lon, lat = focus.point
-        m.controls.append(Call("focus", {"building": focus.code, "lon": lon, "lat": lat}))
+        where = {"building": focus.code, "lon": lon, "lat": lat}
+        if focus.north is not None:
+            where["north"] = focus.north
+        m.controls.append(Call("focus", where))
     return m
 
 

@@ -282,7 +282,7 @@
             input.type = "checkbox";
             input.setAttribute("data-layer", e.id);
             input.checked = map.hasLayer(e.layer);
-            label.appendChild(document.createTextNode(" " + e.title));
+            L.DomUtil.create("span", "om-layer-name", label).textContent = e.title;
             input.addEventListener("change", function () {
               if (input.checked) map.addLayer(e.layer); else map.removeLayer(e.layer);
             });
@@ -434,7 +434,10 @@
 
   om.focus = function (map, opts) {
     if (opts.building && om.config.archive_url) {
-      map.whenReady(function () { om.openBuilding(map, opts.building, L.latLng(opts.lat, opts.lon)); });
+      // The file's popup points at the footprint's north edge: anchored at a point inside, its tall body
+      // covered the very building the page is about.
+      var anchor = L.latLng(opts.north === undefined ? opts.lat : opts.north, opts.lon);
+      map.whenReady(function () { om.openBuilding(map, opts.building, anchor); });
     }
   };
 })();
