@@ -53,6 +53,15 @@ def floors_of(body: bytes, building_id: int) -> int | None:
     return next((int(f["properties"]["floors"]) for f in features if f["id"] == building_id), None)
 
 
+def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+    return {"count": len(ordered), "p50_ms": 1000 * statistics.median(ordered),
+            "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "max_ms": 1000 * ordered[-1]}
+
+
 async def run(base: str, planner: str, housing: str, targets: list[Any], seconds: float, every: float,
               clients: int) -> dict[str, Any]:
     paths = sorted({tile_path(lon, lat, z) for _, lon, lat, _ in targets for z in ZOOMS})
@@ -63,6 +72,11 @@ async def run(base: str, planner: str, housing: str, targets: list[Any], seconds
     missed: dict[int, int] = {z: 0 for z in ZOOMS}
     stop = time.monotonic() + seconds
     headers = {"X-API-Key": planner, "Accept-Encoding": "identity"}
+
+    def fresh(path: str, wait: tuple[float, int, int, bytes | None], body: bytes) -> bool:
+        _, building_id, floors, before = wait
+        z = int(path.split("/")[-3])
+        return body != before and (z < 13 or floors_of(body, building_id) in (floors, None))
 
     async def reader(n: int) -> None:
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
@@ -75,14 +89,10 @@ async def run(base: str, planner: str, housing: str, targets: list[Any], seconds
                 if response.status_code != 200:
                     continue
                 wait = waiting.get(path)
-                if wait is not None and response.headers.get("x-tile-cache") == "hit":
-                    edited_at, building_id, floors, before = wait
-                    z = int(path.split("/")[-3])
-                    fresh = response.content != before and (z < 13 or floors_of(response.content, building_id)
-                                                            in (floors, None))
-                    if fresh and waiting.get(path) is wait:
-                        del waiting[path]
-                        delays[z].append(seen - edited_at)
+                if wait is not None and response.headers.get("x-tile-cache") == "hit" and fresh(path, wait,
+                                                                                              response.content):
+                    del waiting[path]
+                    delays[int(path.split("/")[-3])].append(seen - wait[0])
                 latest[path] = response.content
 
     async def editor() -> None:
@@ -108,13 +118,6 @@ async def run(base: str, planner: str, housing: str, targets: list[Any], seconds
     for path in waiting:
         missed[int(path.split("/")[-3])] += 1
 
-    def summary(values: list[float]) -> dict[str, float]:
-        if not values:
-            return {"count": 0}
-        ordered = sorted(values)
-        return {"count": len(ordered), "p50_ms": 1000 * statistics.median(ordered),
-                "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
-                "max_ms": 1000 * ordered[-1]}
 
     return {"per_zoom": {z: {**summary(delays[z]), "not_fresh_in_time": missed[z]} for z in ZOOMS},
             "clients": clients, "seconds": seconds, "edit_every_s": every, "tiles_read": len(paths)}
