@@ -7,6 +7,10 @@ cached tiles that box touches (tile plus its buffer) at every zoom, for the laye
 
 A tile rendered while an edit was being applied must not be stored after the purge: ``put`` takes the
 generation read before rendering and drops the tile if any of its layers was purged meanwhile.
+
+Each memory entry keeps the recipe that rendered it (a zero-argument coroutine factory made by the tile service
+for the very principal, query and address of the key), so that an edit's purge can hand the purged keys to the
+background refresher (``tiles/refresh.py``), which renders them again before anyone asks.
 """
 
 from __future__ import annotations
@@ -17,15 +21,18 @@ import logging
 import os
 import shutil
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from tiles.tms import get_tms, tile_ranges
 
 log = logging.getLogger("onemap.tiles.cache")
 Box = tuple[float, float, float, float]
+Recipe = Callable[[], Awaitable[bytes]]  # renders a key's stored bytes again, as the request that stored it did
 
 
 @dataclass(frozen=True)
@@ -63,40 +70,72 @@ class CachedTile:
         return cls(body, '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"')
 
 
+class _Entry:
+    """A memory entry: the tile, how to render it again (None when it came from disk and no request has
+    supplied one yet), and when it was last served (only recently served tiles are worth re-rendering)."""
+
+    __slots__ = ("recipe", "tile", "used")
+
+    def __init__(self, tile: CachedTile, recipe: Recipe | None) -> None:
+        self.tile, self.recipe, self.used = tile, recipe, time.monotonic()
+
+
+@dataclass(frozen=True)
+class Purged:
+    """A key an edit purged from memory, with what it takes to render it again."""
+
+    key: TileKey
+    recipe: Recipe
+    used: float  # time.monotonic() of its last use
+
+
+class PurgeListener(Protocol):
+    def purged(self, keys: list[Purged]) -> None: ...
+
+    def forget(self, layers: set[str] | None) -> None: ...
+
+
 @dataclass
 class _Memory:
     budget: int
-    entries: OrderedDict[TileKey, CachedTile] = field(default_factory=OrderedDict)
+    entries: OrderedDict[TileKey, _Entry] = field(default_factory=OrderedDict)
     by_tile: dict[tuple[str, int], dict[tuple[int, int], set[TileKey]]] = field(default_factory=dict)
     size: int = 0
 
-    def get(self, key: TileKey) -> CachedTile | None:
+    def get(self, key: TileKey, recipe: Recipe | None = None) -> CachedTile | None:
         found = self.entries.get(key)
-        if found is not None:
-            self.entries.move_to_end(key)
-        return found
+        if found is None:
+            return None
+        self.entries.move_to_end(key)
+        found.used = time.monotonic()
+        if found.recipe is None:
+            found.recipe = recipe
+        return found.tile
 
-    def put(self, key: TileKey, tile: CachedTile) -> None:
+    def put(self, key: TileKey, tile: CachedTile, recipe: Recipe | None = None) -> None:
         if len(tile.body) > self.budget // 4:
             return
         self.discard(key)
-        self.entries[key] = tile
+        # The recipe references objects the request already held (layers, principal, query, address): a few
+        # hundred bytes per entry beside tiles of kilobytes, so the byte budget counts the bodies only.
+        self.entries[key] = _Entry(tile, recipe)
         self.size += len(tile.body)
         self.by_tile.setdefault((key.tms, key.z), {}).setdefault((key.x, key.y), set()).add(key)
         while self.size > self.budget and self.entries:
             self.discard(next(iter(self.entries)))
 
-    def discard(self, key: TileKey) -> None:
-        tile = self.entries.pop(key, None)
-        if tile is None:
-            return
-        self.size -= len(tile.body)
+    def discard(self, key: TileKey) -> _Entry | None:
+        entry = self.entries.pop(key, None)
+        if entry is None:
+            return None
+        self.size -= len(entry.tile.body)
         at = self.by_tile.get((key.tms, key.z), {})
         keys = at.get((key.x, key.y))
         if keys is not None:
             keys.discard(key)
             if not keys:
                 del at[(key.x, key.y)]
+        return entry
 
     def keys_in(self, tms: str, z: int, ranges: Box) -> Iterator[TileKey]:
         at = self.by_tile.get((tms, z))
@@ -121,33 +160,48 @@ class TileCache:
         self.generations: dict[str, int] = {}
         self.epoch = 0
         self.usable = True  # False while invalidations cannot be received: serve uncached, store nothing
+        self.refresher: PurgeListener | None = None  # told of purged keys, to render them again
         self._lock = threading.Lock()  # raster rendering runs in threads
 
     # --- reading and writing -------------------------------------------------------------------------------
     def generation(self, layers: Iterable[str]) -> tuple[int, ...]:
         return (self.epoch, *(self.generations.get(layer, 0) for layer in layers))
 
-    def get(self, key: TileKey) -> CachedTile | None:
+    def get(self, key: TileKey, recipe: Recipe | None = None) -> CachedTile | None:
+        """The cached tile; ``recipe`` (how to render it again) is kept with an entry that has none."""
         if not self.usable:
             return None
         with self._lock:
-            found = self.memory.get(key)
+            found = self.memory.get(key, recipe)
         if found is None and self.disk is not None:
             found = self._read_disk(key)
             if found is not None:
                 with self._lock:
-                    self.memory.put(key, found)
+                    self.memory.put(key, found, recipe)
         return dataclasses.replace(found, hit=True) if found is not None else None
 
-    def put(self, key: TileKey, body: bytes, generation: tuple[int, ...]) -> CachedTile:
+    def put(
+        self, key: TileKey, body: bytes, generation: tuple[int, ...], recipe: Recipe | None = None
+    ) -> CachedTile:
+        return self.store(key, body, generation, recipe)[0]
+
+    def store(
+        self, key: TileKey, body: bytes, generation: tuple[int, ...], recipe: Recipe | None = None
+    ) -> tuple[CachedTile, bool]:
+        """``put``, also saying whether the tile was kept (False: purged while rendering)."""
         tile = CachedTile.of(body)
         with self._lock:
             if not self.usable or self.generation(key.layers) != generation:
-                return tile  # purged while rendering: serve it, but do not keep it
-            self.memory.put(key, tile)
+                return tile, False  # purged while rendering: serve it, but do not keep it
+            self.memory.put(key, tile, recipe)
         if self.disk is not None:
             self._write_disk(key, body)
-        return tile
+        return tile, True
+
+    def holds(self, key: TileKey) -> bool:
+        """Whether memory holds the key (a request rendered it, or a re-render already did)."""
+        with self._lock:
+            return key in self.memory.entries
 
     def _read_disk(self, key: TileKey) -> CachedTile | None:
         assert self.disk is not None
@@ -172,6 +226,7 @@ class TileCache:
         """Purge the cached tiles of ``layers`` that any of ``boxes`` (lon/lat) touches, at every zoom."""
         if not layers or not boxes:
             return 0
+        again: list[Purged] = []
         with self._lock:
             for layer in layers:
                 self.generations[layer] = self.generations.get(layer, 0) + 1
@@ -181,10 +236,14 @@ class TileCache:
                 for box in boxes:
                     for key in self.memory.keys_in(tms_id, z, tile_ranges(tms, box, z, self.margin)):
                         if layers.intersection(key.layers):
-                            self.memory.discard(key)
+                            entry = self.memory.discard(key)
                             purged += 1
+                            if entry is not None and entry.recipe is not None:
+                                again.append(Purged(key, entry.recipe, entry.used))
         if self.disk is not None:
             purged += self._invalidate_disk(layers, boxes)
+        if again and self.refresher is not None:
+            self.refresher.purged(again)
         return purged
 
     def _invalidate_disk(self, layers: set[str], boxes: list[Box]) -> int:
@@ -208,6 +267,8 @@ class TileCache:
                 self.generations[layer] = self.generations.get(layer, 0) + 1
             for key in [k for k in self.memory.entries if layers.intersection(k.layers)]:
                 self.memory.discard(key)
+        if self.refresher is not None:  # a layer's definition changed: its old recipes must not be rendered
+            self.refresher.forget(layers)
         if self.disk is not None:
             for layer_dir in _subdirs(self.disk):
                 if layers.intersection(part.split("@")[0] for part in layer_dir.name.split("+")):
@@ -217,6 +278,8 @@ class TileCache:
         with self._lock:
             self.epoch += 1
             self.memory = _Memory(self.memory.budget)
+        if self.refresher is not None:
+            self.refresher.forget(None)
         if disk and self.disk is not None:
             for child in _subdirs(self.disk):
                 shutil.rmtree(child, ignore_errors=True)

@@ -19,11 +19,12 @@ from layers.access import Principal
 from layers.catalog import Layer
 from spatial.database import libpq_url
 from tiles import raster
-from tiles.cache import CachedTile, TileCache, TileKey
+from tiles.cache import CachedTile, Recipe, TileCache, TileKey
 from tiles.catalog import TileCatalog
 from tiles.errors import InvalidTileRequest
 from tiles.invalidation import InvalidationListener
 from tiles.query import TileQuery
+from tiles.refresh import TileRefresher
 from tiles.settings import cache_dir, get_tile_settings
 from tiles.tms import TileAddress
 from tiles.vector import render_tile
@@ -50,20 +51,26 @@ class TileService:
     catalog: TileCatalog
     cache: TileCache | None
     listener: InvalidationListener | None
+    refresher: TileRefresher | None = None
 
     async def close(self) -> None:
+        if self.refresher is not None:
+            await self.refresher.stop()
         if self.listener is not None:
             await self.listener.stop()
 
-    async def cached(self, key: TileKey, render: Callable[[], Awaitable[bytes]]) -> CachedTile:
-        """The tile of ``key`` from the cache, or rendered, stored and returned."""
+    async def cached(
+        self, key: TileKey, render: Callable[[], Awaitable[bytes]], recipe: Recipe | None = None
+    ) -> CachedTile:
+        """The tile of ``key`` from the cache, or rendered, stored and returned. ``recipe`` renders the same
+        bytes without the request (on the pool's connections): kept with the entry for the refresher."""
         if self.cache is None:
             return CachedTile.of(await render())
-        found = self.cache.get(key)
+        found = self.cache.get(key, recipe)
         if found is not None:
             return found
         generation = self.cache.generation(key.layers)
-        return self.cache.put(key, await render(), generation)
+        return self.cache.put(key, await render(), generation, recipe)
 
     @staticmethod
     def media_type(layers: list[Layer], look: Look) -> str:
@@ -121,16 +128,24 @@ class TileService:
         connect: ConnectionFactory | None = None,
     ) -> CachedTile:
         """The cached tile: MVTs stored gzip-compressed (warm tiles cost no compression), images as they are."""
+        layers = list(layers)  # the recipe keeps them: a caller's later change to its list must not reach it
 
-        async def stored() -> bytes:
-            body = await self.render(layers, who, query, address, look, connect)
-            if is_raster(layers):
-                return body
-            # Level 1 is twice as fast as 5 for 10 % more bytes; zlib releases the GIL, so a thread keeps the
-            # event loop serving while a megabyte tile compresses.
-            return await asyncio.to_thread(gzip.compress, body, 1)
+        def stored(connect: ConnectionFactory | None) -> Recipe:
+            async def make() -> bytes:
+                body = await self.render(layers, who, query, address, look, connect)
+                if is_raster(layers):
+                    return body
+                # Level 1 is twice as fast as 5 for 10 % more bytes; zlib releases the GIL, so a thread keeps
+                # the event loop serving while a megabyte tile compresses.
+                return await asyncio.to_thread(gzip.compress, body, 1)
 
-        return await self.cached(self.key(layers, who, query, address, look), stored)
+            return make
+
+        # The request renders on its own connection; the recipe kept for a background re-render is the same
+        # render (same principal, so the same masking and grid scope) on the pool's, as the request is gone.
+        render = stored(connect)
+        recipe = render if connect is None else stored(None)
+        return await self.cached(self.key(layers, who, query, address, look), render, recipe)
 
 
 def is_raster(layers: list[Layer]) -> bool:
@@ -150,8 +165,12 @@ async def start_tile_service(pool: AsyncConnectionPool, url: str) -> TileService
     cache = TileCache(settings.cache_memory_mb * 1024 * 1024, disk, margin=settings.buffer / settings.extent)
     cache.usable = False  # until the listener is connected and has caught up
     listener = InvalidationListener(libpq_url(url), cache, catalog)
+    refresher = None
+    if settings.refresh:
+        refresher = TileRefresher(cache, settings)
+        refresher.start()  # before the listener: the catch-up's purges find it (and it drops their queue)
     await listener.start()
-    return TileService(pool, catalog, cache, listener)
+    return TileService(pool, catalog, cache, listener, refresher)
 
 
 def unzip(body: bytes) -> bytes:

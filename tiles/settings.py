@@ -30,6 +30,16 @@ class TileSettings(BaseSettings):
     )
     cache_dir: Path | None = Field(default=None, description="Disk cache; default <data_dir>/tile-cache.")
     cache_disk: bool = True
+    refresh: bool = Field(
+        default=True, description="Re-render in the background the cached tiles an edit purged (tiles/refresh.py)."
+    )
+    refresh_min_zoom: int = Field(default=10, description="Re-render purged tiles from this zoom ...")
+    refresh_max_zoom: int = Field(default=18, description="... to this zoom (the zooms users look at).")
+    refresh_queue: int = Field(default=2000, description="At most this many purged tiles wait to be re-rendered.")
+    refresh_concurrency: int = Field(default=2, description="Re-renders at a time, per server process.")
+    refresh_recent_seconds: float = Field(
+        default=300.0, description="Re-render only tiles served within this many seconds before the purge."
+    )
     max_age: int = Field(default=60, description="Cache-Control max-age of tile responses, in seconds.")
     raster_dir: Path | None = Field(default=None, description="Where COGs live; default <data_dir>/rasters.")
 

@@ -1,0 +1,154 @@
+"""Edit to fresh warm tile: how long after an edit every affected tile z10-z18 is a cache hit with the new value.
+
+    ONEMAP_DATA_DIR=/tmp/onemap-bench .venv/bin/onemap generate --scale full
+    ONEMAP_DATA_DIR=/tmp/onemap-bench .venv/bin/python benchmarks/tile_freshness.py
+
+A real `onemap serve`; 16 clients read, round robin, the z10-z18 tiles around a set of buildings (planner key);
+an editor (housing key) PATCHes one of those buildings' floors every --every seconds. For each edit and each
+affected tile, the time from the PATCH's response to the first response for that tile that is a cache hit
+(X-Tile-Cache) whose body differs from the tile before the edit (and, from z13, holds the new floors).
+Reports p50/p95/max per zoom in benchmarks/results/tile_freshness.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import mapbox_vector_tile
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from load_mixed import database_url, make_key, serve
+from tiles_vs_tipg import TMS
+
+HERE = Path(__file__).resolve().parent
+ZOOMS = range(10, 19)
+
+
+def buildings(url: str, count: int) -> list[tuple[int, float, float, int]]:
+    with psycopg.connect(url) as conn:
+        rows = conn.execute(
+            "SELECT id, ST_X(ST_Centroid(geom)), ST_Y(ST_Centroid(geom)), floors FROM onemap.building "
+            "WHERE floors < 150 ORDER BY random() LIMIT %s",
+            [count],
+        ).fetchall()
+    return [(int(r[0]), float(r[1]), float(r[2]), int(r[3])) for r in rows]
+
+
+def tile_path(lon: float, lat: float, z: int) -> str:
+    tile = TMS.tile(lon, lat, z)
+    return f"/collections/buildings/tiles/WebMercatorQuad/{z}/{tile.x}/{tile.y}"
+
+
+def floors_of(body: bytes, building_id: int) -> int | None:
+    features = mapbox_vector_tile.decode(body).get("buildings", {"features": []})["features"]
+    return next((int(f["properties"]["floors"]) for f in features if f["id"] == building_id), None)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"count": 0}
+    ordered = sorted(values)
+    return {"count": len(ordered), "p50_ms": 1000 * statistics.median(ordered),
+            "p95_ms": 1000 * ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))],
+            "max_ms": 1000 * ordered[-1]}
+
+
+async def run(base: str, planner: str, housing: str, targets: list[Any], seconds: float, every: float,
+              clients: int) -> dict[str, Any]:
+    paths = sorted({tile_path(lon, lat, z) for _, lon, lat, _ in targets for z in ZOOMS})
+    latest: dict[str, bytes] = {}
+    # path -> (edit time, building id, new floors, body before the edit) while waiting for its fresh hit
+    waiting: dict[str, tuple[float, int, int, bytes | None]] = {}
+    delays: dict[int, list[float]] = {z: [] for z in ZOOMS}
+    missed: dict[int, int] = {z: 0 for z in ZOOMS}
+    stop = time.monotonic() + seconds
+    headers = {"X-API-Key": planner, "Accept-Encoding": "identity"}
+
+    def fresh(path: str, wait: tuple[float, int, int, bytes | None], body: bytes) -> bool:
+        _, building_id, floors, before = wait
+        z = int(path.split("/")[-3])
+        return body != before and (z < 13 or floors_of(body, building_id) in (floors, None))
+
+    async def reader(n: int) -> None:
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+            i = n
+            while time.monotonic() < stop:
+                path = paths[i % len(paths)]
+                i += clients
+                response = await client.get(path)
+                seen = time.monotonic()
+                if response.status_code != 200:
+                    continue
+                wait = waiting.get(path)
+                if wait is not None and response.headers.get("x-tile-cache") == "hit" and fresh(path, wait,
+                                                                                              response.content):
+                    del waiting[path]
+                    delays[int(path.split("/")[-3])].append(seen - wait[0])
+                latest[path] = response.content
+
+    async def editor() -> None:
+        async with httpx.AsyncClient(base_url=base, headers={"X-API-Key": housing}, timeout=30) as client:
+            await asyncio.sleep(min(2.0, seconds / 4))  # the readers warm the tiles first
+            step = 0
+            while time.monotonic() < stop - every:
+                building_id, lon, lat, floors = targets[step % len(targets)]
+                step += 1
+                new = floors + 1 + step % 2
+                response = await client.patch(f"/collections/buildings/items/{building_id}",
+                                              json={"properties": {"floors": new}})
+                done = time.monotonic()
+                if response.status_code < 300:
+                    for z in ZOOMS:
+                        path = tile_path(lon, lat, z)
+                        if path in waiting:
+                            missed[z] += 1  # the previous edit's tile never came back fresh before this one
+                        waiting[path] = (done, building_id, new, latest.get(path))
+                await asyncio.sleep(every)
+
+    await asyncio.gather(editor(), *(reader(n) for n in range(clients)))
+    for path in waiting:
+        missed[int(path.split("/")[-3])] += 1
+
+
+    return {"per_zoom": {z: {**summary(delays[z]), "not_fresh_in_time": missed[z]} for z in ZOOMS},
+            "clients": clients, "seconds": seconds, "edit_every_s": every, "tiles_read": len(paths)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--every", type=float, default=2.0, help="seconds between edits")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--buildings", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "tile_freshness.json")
+    args = parser.parse_args()
+    url = database_url()
+    targets = buildings(url, args.buildings)
+    planner, housing = make_key("planner"), make_key("department_editor", "housing")
+    server = serve(url)
+    try:
+        results = asyncio.run(run(server.base, planner, housing, targets, args.seconds, args.every, args.clients))
+    finally:
+        server.stop()
+        with psycopg.connect(url) as conn:  # put the edited buildings back
+            for building_id, _, _, floors in targets:
+                conn.execute("UPDATE onemap.building SET floors = %s WHERE id = %s", (floors, building_id))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2))
+    print(f"{'zoom':>5}{'edits':>7}{'p50 ms':>10}{'p95 ms':>10}{'max ms':>10}{'late':>6}")
+    for z, r in results["per_zoom"].items():
+        print(f"{z:>5}{r['count']:>7}{r.get('p50_ms', 0):>10.0f}{r.get('p95_ms', 0):>10.0f}"
+              f"{r.get('max_ms', 0):>10.0f}{r['not_fresh_in_time']:>6}")
+
+
+if __name__ == "__main__":
+    main()
