@@ -1,7 +1,8 @@
 """``/cases``: the case workflow (工单). Lists and single cases with their timeline in the caller's scope
 (grid workers their grid, community and street operators their area's grids, department editors their
-department, the operations centre, planners and admins everything; citizens' contacts masked by role), reports from the field, transitions by the roles that may take
-them (409 names the actions the state allows, 403 the roles), photos, and the departments' evaluation."""
+department, the operations centre, planners and admins everything; citizens' contacts masked by role),
+reports from the field, transitions by the roles that may take them (409 names the
+actions the state allows, 403 the roles), photos, and the departments' evaluation."""
 
 from __future__ import annotations
 
