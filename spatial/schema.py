@@ -491,6 +491,8 @@ case_transition = sa.Table(
     sa.Column("due_at", sa.DateTime(timezone=True)),  # the limit the state left had
     sa.Column("on_time", sa.Boolean),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()),
+    # assign: the grid worker key the case was given to, by its actor name (key:<id>:<label>), migration 0012
+    sa.Column("assignee", sa.Text),
 )
 
 case_attachment = sa.Table(

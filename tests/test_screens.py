@@ -279,13 +279,13 @@ def test_dashboard_page_errors(client: TestClient, keys: dict[str, str], place: 
     assert size < 1_500_000
 
 
-def _open_case(db: psycopg.Connection, grid: str, text: str) -> int:
+def _open_case(db: psycopg.Connection, grid: str, text: str, state: str = "resolved") -> int:
     row = db.execute(
         "INSERT INTO onemap.service_case (category, state, source_kind, description, grid_code, department, "
-        "reporter, due_at, geom) SELECT 'sanitation', 'dispatched', 'report', %s, code, 'urban_management', "
+        "reporter, due_at, geom) SELECT 'sanitation', %s, 'report', %s, code, 'urban_management', "
         "'ws test', now() + interval '1 day', ST_PointOnSurface(geom) FROM onemap.admin_area WHERE code = %s "
         "RETURNING id",
-        (text, grid),
+        (state, text, grid),
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -304,15 +304,25 @@ def test_operator_assigns_an_open_case_to_its_grid_worker(
     assert page.status_code == 200 and 'id="ws-cases"' in page.text
     assert "ws own case" in page.text and "ws foreign case" not in page.text
     base = f"/communities/{place['community']}/tasks"
-    body = {"grid_code": place["grids"][0], "kind": "case", "subject": str(own), "note": "请现场核查"}
+    worker = db.execute("SELECT id FROM onemap.api_key WHERE label = 'ws worker'").fetchone()
+    assert worker is not None
+    body = {
+        "grid_code": place["grids"][0],
+        "kind": "case",
+        "subject": str(own),
+        "note": "请现场核查",
+        "assignee": worker[0],
+    }
     # the grid worker of another community: refused, whether named by its grid or through its case
     elsewhere = client.post(base, json={**body, "grid_code": other_grid[0]}, headers=h(keys["operator"]))
     assert elsewhere.status_code == 400 and "not a grid of this community" in elsewhere.json()["detail"]
+    # another community's case does not exist for this operator
     wrong = client.post(base, json={**body, "subject": str(foreign)}, headers=h(keys["operator"]))
-    assert wrong.status_code == 400 and "open case" in wrong.json()["detail"]
+    assert wrong.status_code == 404, wrong.text
     assert (
         client.post(
-            f"/communities/{place['other']}/tasks", json={**body, "grid_code": other_grid[0]},
+            f"/communities/{place['other']}/tasks",
+            json={**body, "grid_code": other_grid[0]},
             headers=h(keys["operator"]),
         ).status_code
         == 403
@@ -335,6 +345,51 @@ def test_operator_assigns_an_open_case_to_its_grid_worker(
         (str(task["id"]),),
     ).fetchall()
     assert [a for a, _ in audit] == ["task.assign", "task.done"] and audit[0][1] == str(own)
+    # the assignment is on the case's own timeline, and the worker finds it among its cases
+    case = client.get(f"/cases/{own}", headers=h(keys["operator"])).json()
+    assign = [t for t in case["timeline"] if t["action"] == "assign"]
+    assert (
+        len(assign) == 1
+        and assign[0]["note"] == "请现场核查"
+        and assign[0]["assignee"].startswith(f"key:{worker[0]}:")
+    )
+    mine = client.get("/cases", params={"mine": "true"}, headers=h(keys["worker"])).json()["cases"]
+    assert own in {c["id"] for c in mine}
+
+
+def test_operator_reads_only_its_area_cases_and_assigns_by_the_machine(
+    client: TestClient, keys: dict[str, str], place: dict[str, Any], db: psycopg.Connection
+) -> None:
+    own = _open_case(db, place["grids"][0], "ws area case")
+    other_grid = db.execute(
+        "SELECT code FROM onemap.admin_area WHERE parent_code = %s ORDER BY code LIMIT 1", (place["other"],)
+    ).fetchone()
+    assert other_grid is not None
+    foreign = _open_case(db, other_grid[0], "ws area foreign")
+    dispatched = _open_case(db, place["grids"][0], "ws area dispatched", "dispatched")
+    listed = client.get("/cases", params={"limit": 500}, headers=h(keys["operator"])).json()["cases"]
+    ids = {c["id"] for c in listed}
+    assert own in ids and foreign not in ids
+    assert {c["grid_code"] for c in listed} <= set(place["grids"])
+    assert client.get(f"/cases/{foreign}", headers=h(keys["operator"])).status_code == 404
+    assert client.get(f"/cases/{own}", headers=h(keys["operator"])).status_code == 200
+    worker = db.execute("SELECT id FROM onemap.api_key WHERE label = 'ws worker'").fetchone()
+    assert worker is not None
+    before = db.execute("SELECT count(*) FROM onemap.case_transition").fetchone()
+    late = client.post(
+        f"/cases/{dispatched}/assign", json={"assignee": worker[0]}, headers=h(keys["operator"])
+    )
+    assert late.status_code == 409 and "accept" in late.json()["allowed_actions"]
+    refused = client.post(f"/cases/{own}/assign", json={"assignee": worker[0]}, headers=h(keys["housing"]))
+    assert refused.status_code in (403, 404)
+    stranger = client.post(f"/cases/{own}/assign", json={"assignee": 999999}, headers=h(keys["operator"]))
+    assert stranger.status_code == 400 and "grid worker key" in stranger.json()["detail"]
+    assert db.execute("SELECT count(*) FROM onemap.case_transition").fetchone() == before
+    done = client.post(
+        f"/cases/{own}/assign", json={"assignee": worker[0], "note": "上门"}, headers=h(keys["operator"])
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["case"]["state"] == "resolved" and done.json()["case"]["assignee"].startswith("key:")
 
 
 def test_workspace_shows_its_door_access_anomalies(

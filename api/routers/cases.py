@@ -1,7 +1,8 @@
 """``/cases``: the case workflow (工单). Lists and single cases with their timeline in the caller's scope
-(grid workers their grid, department editors their department, the operations centre, planners and admins
-everything; citizens' contacts masked by role), reports from the field, transitions by the roles that may take
-them (409 names the actions the state allows, 403 the roles), photos, and the departments' evaluation."""
+(grid workers their grid, community and street operators their area's grids, department editors their
+department, the operations centre, planners and admins everything; citizens' contacts masked by role),
+reports from the field, transitions by the roles that may take them (409 names the
+actions the state allows, 403 the roles), photos, and the departments' evaluation."""
 
 from __future__ import annotations
 
@@ -42,8 +43,15 @@ from spatial.errors import InvalidInput
 router = APIRouter(prefix="/cases", tags=["Cases"])
 
 Conn = Annotated[AsyncConnection[Any], Depends(connection)]
-Reader = Annotated[Principal, Depends(require_role("admin", "planner", "department_editor", "grid_worker"))]
+OPERATORS = ("community_operator", "street_operator")
+Reader = Annotated[
+    Principal, Depends(require_role("admin", "planner", "department_editor", "grid_worker", *OPERATORS))
+]
 Actor = Annotated[Principal, Depends(require_role("admin", "department_editor", "grid_worker"))]
+# Operators take one action, assign, on their area's cases; the machine says which (403 for the others).
+ActionTaker = Annotated[
+    Principal, Depends(require_role("admin", "department_editor", "grid_worker", *OPERATORS))
+]
 MAX_PAGE = 500
 
 
@@ -53,6 +61,9 @@ class ActionBody(BaseModel):
         default=None, description="dispatch only: another department than the route's"
     )
     attachments: list[int] = Field(default_factory=list, max_length=20)
+    assignee: int | None = Field(
+        default=None, ge=1, description="assign only: the id of a grid worker key of the case's grid"
+    )
 
 
 class ReportBody(BaseModel):
@@ -94,6 +105,7 @@ async def list_cases(
     street: Annotated[str | None, Query(max_length=64)] = None,
     source_kind: Annotated[str | None, Query(pattern="^(warning|verification_issue|report|open311)$")] = None,
     overdue: bool | None = None,
+    mine: Annotated[bool, Query(description="Only the cases last assigned to your key.")] = False,
     since: Annotated[datetime | None, Query(description="Only cases changed after this.")] = None,
     as_of: Annotated[
         str | None,
@@ -116,6 +128,7 @@ async def list_cases(
         instant,
         limit,
         offset,
+        who.actor if mine else None,
     )
     rows, matched, exact = await cases_page(conn, scope, where)
     if rows and scope.unmasked and any(r["contact"] for r in rows):
@@ -229,6 +242,19 @@ async def get_attachment(
     return Response(bytes(found["content"]), media_type=found["media_type"])
 
 
+async def record_transition(conn: AsyncConnection[Any], who: Principal, done: dict[str, Any]) -> None:
+    """The audit entry of one transition (``take_action``'s result), for every path that takes one."""
+    detail = {
+        "from": done["from_state"],
+        "to": done["to_state"],
+        "note": done["note"],
+        "department": done["department"],
+    }
+    if done["assignee"]:
+        detail |= {"assignee": done["assignee"], "task": done["task"]["id"]}
+    await record(conn, who, f"case.{done['action']}", "case", str(done["id"]), detail)
+
+
 @router.post(
     "/{case_id:int}/{action}",
     summary="Take an action: " + ", ".join(ACTION_NAMES),
@@ -240,26 +266,14 @@ async def get_attachment(
 async def act(
     request: Request,
     conn: Conn,
-    who: Actor,
+    who: ActionTaker,
     case_id: Annotated[int, Path()],
     action: Annotated[str, Path(max_length=32)],
     body: Annotated[ActionBody, Body()] = ActionBody(),  # noqa: B008 - an empty body is a valid body
 ) -> dict[str, Any]:
-    asked = ActionRequest(action, body.note, body.department, tuple(body.attachments))
+    asked = ActionRequest(action, body.note, body.department, tuple(body.attachments), body.assignee)
     async with conn.transaction():
         done = await take_action(conn, who, case_id, asked)
-        await record(
-            conn,
-            who,
-            f"case.{action}",
-            "case",
-            str(case_id),
-            {
-                "from": done["from_state"],
-                "to": done["to_state"],
-                "note": body.note,
-                "department": done["department"],
-            },
-        )
+        await record_transition(conn, who, done)
     case = await case_with_timeline(conn, who, case_id) if done["to_state"] else None
     return {"transition": done, "case": shape(request, case) if case else None}

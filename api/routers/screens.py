@@ -17,6 +17,7 @@ from api.db import connection
 from api.deps import get_principal
 from api.errors import Forbidden
 from api.links import root_path
+from api.routers.cases import record_transition
 from api.routers.kpis import READERS, figures_as_of, scope_for
 from api.routers.maps import PageError, PageRoute, Who
 from api.routers.saved_maps import read_saved_map
@@ -37,6 +38,8 @@ from layers.screens.workspace import (
     sections_for,
     workbook,
 )
+from spatial.cases.store import take_action
+from spatial.cases.transitions import Request as ActionRequest
 from spatial.errors import InvalidInput
 from spatial.kpis import Scope, resolve_scope
 from spatial.schema import TASK_KINDS
@@ -340,8 +343,11 @@ async def create_task(
     kind: Annotated[str, Body(max_length=16)],
     subject: Annotated[str, Body(min_length=1, max_length=64)],
     note: Annotated[str, Body(max_length=2000)] = "",
+    assignee: Annotated[int | None, Body(ge=1, description="case tasks: the grid worker key's id")] = None,
 ) -> dict[str, Any]:
     _, grids = await community_scope(conn, who, code)
+    if kind == "case":  # a case is assigned on its own timeline: the one path is the case's assign action
+        return await _assign_case(conn, who, grids, grid_code, subject.strip(), note, assignee)
     async with conn.transaction():
         task = await assign_task(conn, who, grids, grid_code, kind, subject.strip(), note)
         await record(
@@ -351,6 +357,44 @@ async def create_task(
             "grid_task",
             str(task["id"]),
             {"grid_code": grid_code, "kind": kind, "subject": subject},
+        )
+    return task
+
+
+async def _assign_case(
+    conn: AsyncConnection[Any],
+    who: Principal,
+    grids: list[str],
+    grid: str,
+    subject: str,
+    note: str,
+    assignee: int | None,
+) -> dict[str, Any]:
+    if grid not in grids:
+        raise InvalidInput(f"grid {grid!r} is not a grid of this community: use one of {', '.join(grids)}")
+    if not subject.isdigit():
+        raise InvalidInput(
+            f"the subject of a case task is an open case's id of grid {grid}: {subject!r} is not"
+        )
+    if assignee is None:
+        raise InvalidInput("a case task names its assignee: the id of a grid worker key of the case's grid")
+    async with conn.transaction():
+        done = await take_action(
+            conn, who, int(subject), ActionRequest("assign", note or None, assignee=assignee)
+        )
+        if done["task"]["grid_code"] != grid:
+            raise InvalidInput(
+                f"the subject of a case task is an open case's id of grid {grid}: {subject!r} is not"
+            )
+        await record_transition(conn, who, done)
+        task: dict[str, Any] = done["task"]
+        await record(
+            conn,
+            who,
+            "task.assign",
+            "grid_task",
+            str(task["id"]),
+            {"grid_code": grid, "kind": "case", "subject": subject},
         )
     return task
 

@@ -51,12 +51,12 @@ def _broker(request: Request) -> ChangeBroker:
 
 
 def case_scope(who: Principal) -> FeedScope:
-    if who.role in OPERATORS:  # a community's (street's) command platform: the cases of its grids
-        return FeedScope(unmasked=who.sees_personal_data, grids=frozenset(who.grids))
+    """The same cases as ``GET /cases`` shows the caller (scope_of is the one rule)."""
     scope = scope_of(who)
     if not scope.visible:
-        raise Forbidden("cases are for grid workers, departments, planners and admins")
-    return FeedScope(scope.grid, scope.department, scope.unmasked)
+        raise Forbidden("cases are for grid workers, operators, departments, planners and admins")
+    grids = None if scope.grids is None else frozenset(scope.grids)
+    return FeedScope(department=scope.department, unmasked=scope.unmasked, grids=grids)
 
 
 def warning_scope(who: Principal) -> FeedScope:

@@ -2,8 +2,14 @@
 
 Who may act is said in *actor classes*, not roles, because the same role acts for some cases and not others:
 ``dispatcher`` is the operations centre (grid management's department editors), ``department`` the editors of
-the department the case is routed to, ``grid_worker`` the worker of the case's grid, ``system`` the scheduler.
+the department the case is routed to, ``grid_worker`` the worker of the case's grid, ``area_operator`` a
+community or street operator whose area holds the case's grid, ``system`` the scheduler.
 Admins may take every action except the scheduler's own.
+
+``assign`` gives the case to one grid worker of its grid and leaves the state as it is. It is allowed where the
+case waits for field work, and the machine says where that is: the only step a grid worker takes is ``verify``
+(the check on site), out of ``resolved``. Before that the case is the centre's or a department's; after it
+(``verified``) it waits for the centre to close it.
 """
 
 from __future__ import annotations
@@ -52,12 +58,17 @@ class Action:
     actors: frozenset[str]
     needs_note: bool = False
     title: str = ""
+    keeps_state: bool = False  # the case stays in its state, and so does its clock (assign)
 
 
 def _action(
     name: str, sources: str, target: str, actors: str, needs_note: bool = False, title: str = ""
 ) -> Action:
     return Action(name, frozenset(sources.split()), target, frozenset(actors.split()), needs_note, title)
+
+
+# Where a grid worker's step is what the case waits for: the sources of the grid workers' forward actions.
+FIELD_WORK_STATES = "resolved"
 
 
 ACTIONS: Mapping[str, Action] = {
@@ -80,6 +91,14 @@ ACTIONS: Mapping[str, Action] = {
             "reopen", "resolved verified", "reopened", "admin grid_worker dispatcher", True, "重办 reopen"
         ),
         _action("close", "verified", "closed", "admin dispatcher", title="结案 close"),
+        Action(
+            "assign",
+            frozenset(FIELD_WORK_STATES.split()),
+            "",
+            frozenset({"admin", "dispatcher", "area_operator"}),
+            title="派单 assign to a grid worker",
+            keeps_state=True,
+        ),
         _action(
             "escalate",
             "registered dispatched accepted returned in_progress reopened escalated",
@@ -109,6 +128,8 @@ def actor_classes(who: Principal, department: str | None, grid_code: str | None)
             classes.add("department")
     if who.role == "grid_worker" and who.grid_code == grid_code:
         classes.add("grid_worker")
+    if who.role in ("community_operator", "street_operator") and grid_code in who.grids:
+        classes.add("area_operator")
     return frozenset(classes)
 
 

@@ -26,18 +26,22 @@ from spatial.fusion.statements import statements
 
 @dataclass(frozen=True)
 class Scope:
-    """Which cases a caller sees: a grid worker their grid's, a department editor their department's (the
-    operations centre every case), planners and admins all."""
+    """Which cases a caller sees: a grid worker their grid's, a community or street operator their area's grids
+    (both masked), a department editor their department's (the operations centre every case), planners and
+    admins all. A case outside the scope is not found (404), so ids do not tell what exists elsewhere."""
 
-    grid: str | None = None
+    grids: tuple[str, ...] | None = None
     department: str | None = None
     unmasked: bool = False
     visible: bool = True
 
 
+SCOPED_READERS = ("grid_worker", "community_operator", "street_operator")
+
+
 def scope_of(who: Principal) -> Scope:
-    if who.role == "grid_worker":
-        return Scope(grid=who.grid_code)
+    if who.role in SCOPED_READERS:
+        return Scope(grids=tuple(who.grids))
     if who.role == "department_editor":
         department = None if who.department == CENTRE_DEPARTMENT else who.department
         return Scope(department=department, unmasked=who.sees_personal_data)
@@ -59,6 +63,7 @@ class CaseFilter:
     as_of: dt.datetime | None = None
     limit: int = 50
     offset: int = 0
+    assignee: str | None = None  # the actor name of the grid worker key the case was last assigned to
 
 
 async def _rows(conn: AsyncConnection[Any], sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -69,10 +74,9 @@ async def _rows(conn: AsyncConnection[Any], sql: str, params: dict[str, Any]) ->
 
 def _scoped(scope: Scope, where: CaseFilter) -> dict[str, Any]:
     params = dict(where.__dict__)
-    for key in ("grid", "department"):
-        forced = getattr(scope, key)
-        if forced is not None:
-            params[key] = forced
+    if scope.department is not None:
+        params["department"] = scope.department
+    params["scope_grids"] = None if scope.grids is None else list(scope.grids)
     params["unmasked"] = scope.unmasked
     return params
 
@@ -102,7 +106,12 @@ async def cases_page(
 
 async def case_with_timeline(conn: AsyncConnection[Any], who: Principal, case_id: int) -> dict[str, Any]:
     scope = scope_of(who)
-    params = {"id": case_id, "grid": scope.grid, "department": scope.department, "unmasked": scope.unmasked}
+    params = {
+        "id": case_id,
+        "scope_grids": None if scope.grids is None else list(scope.grids),
+        "department": scope.department,
+        "unmasked": scope.unmasked,
+    }
     found = await _rows(conn, read_case_sql("case_get.sql"), params)
     if not found or not scope.visible:
         raise NotFound(f"no case {case_id} in your scope")
@@ -139,26 +148,45 @@ async def take_action(
         params["attachments"] = Jsonb(ids)
     else:
         params["attachments"] = Jsonb([])
+    if asked.assignee is not None:
+        params["assignee"] = await _assignee(conn, case, asked.assignee)
     set_actor, update, insert = statements(read_case_sql("case_transition.sql"))
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(set_actor, params)
-        await cursor.execute(update, params)
+        await cursor.execute(update, params)  # also for assign: the new version puts the case on the streams
         await cursor.execute(insert, params)
         written = await cursor.fetchone()
     assert written is not None
-    return {
-        k: params[k] for k in ("id", "action", "from_state", "to_state", "department", "due_at", "note")
+    done = {
+        k: params[k] for k in ("id", "action", "from_state", "to_state", "department", "due_at", "note", "assignee")
     } | {
         "transition_id": written["id"],
         "at": written["at"],
         "attachments": asked.attachments,
     }
+    if asked.action == "assign":
+        task = {"grid": case["grid_code"], "id": case_id, "note": asked.note, "actor": who.actor}
+        done["task"] = (await _rows(conn, read_case_sql("case_task.sql"), task))[0]
+    return done
+
+
+async def _assignee(conn: AsyncConnection[Any], case: dict[str, Any], key_id: int) -> str:
+    """The actor name of grid worker key `key_id` if it is one of the case's grid; else 400 naming those keys."""
+    keys = await _rows(conn, read_case_sql("assignee_key.sql"), {"grid": case["grid_code"]})
+    for key in keys:
+        if key["id"] == key_id:
+            return str(key["actor"])
+    choice = f"one of the keys {', '.join(str(k['id']) for k in keys)}" if keys else "none: it has no grid worker key"
+    raise InvalidInput(
+        f"the assignee must be a grid worker key of the case's grid {case['grid_code']}; "
+        f"key {key_id} is not ({choice})"
+    )
 
 
 def _in_scope(scope: Scope, case: dict[str, Any]) -> bool:
     if not scope.visible:
         return False
-    if scope.grid is not None and case["grid_code"] != scope.grid:
+    if scope.grids is not None and case["grid_code"] not in scope.grids:
         return False
     return scope.department is None or case["department"] == scope.department
 

@@ -21,6 +21,7 @@ class Request:
     note: str | None = None
     department: str | None = None  # dispatch: send it elsewhere than the route says
     attachments: tuple[int, ...] = ()
+    assignee: int | None = None  # assign: the id of a grid worker key of the case's grid
 
 
 def plan(
@@ -61,9 +62,19 @@ def plan(
         department = asked.department
     elif asked.action == "dispatch":
         department = route.department
-    target = action.target
-    due = rules.due(case["category"], target, now, route.limits)
+    if (asked.assignee is not None) != (asked.action == "assign"):
+        raise InvalidInput(
+            "assign needs an assignee (the id of a grid worker key of the case's grid)"
+            if asked.action == "assign"
+            else "only assign can name an assignee"
+        )
     old_due = case["due_at"]
+    if action.keeps_state:  # same state, same clock: nothing was finished, so nothing is on time or late
+        target, due, on_time = state, old_due, None
+    else:
+        target = action.target
+        due = rules.due(case["category"], target, now, route.limits)
+        on_time = None if old_due is None else now <= old_due
     escalating = asked.action == "escalate"
     return {
         "id": case["id"],
@@ -74,13 +85,14 @@ def plan(
         "acting_department": case["department"],
         "due_at": due,
         "old_due_at": old_due,
-        "on_time": None if old_due is None else now <= old_due,
-        # Overdue is about the limit in force: a new state starts a new clock.
-        "overdue": False,
+        "on_time": on_time,
+        # Overdue is about the limit in force: a new state starts a new clock (the same state keeps its flag).
+        "overdue": bool(case["overdue"]) if action.keeps_state else False,
         "escalation_level": min(case["escalation_level"] + 1, 2) if escalating else case["escalation_level"],
         "returned_count": case["returned_count"] + (asked.action == "return"),
         "reopened_count": case["reopened_count"] + (asked.action == "reopen"),
         "note": asked.note,
         "role": who.role,
         "actor": who.actor,
+        "assignee": None,  # the key's actor name, once the store has checked it
     }

@@ -8,7 +8,7 @@ SET state = %(to_state)s, department = %(department)s, due_at = %(due_at)s, over
 WHERE id = %(id)s;
 
 INSERT INTO onemap.case_transition (case_id, action, from_state, to_state, actor, role, department, note,
-                                    attachments, due_at, on_time)
+                                    attachments, due_at, on_time, assignee)
 VALUES (%(id)s, %(action)s, %(from_state)s, %(to_state)s, %(actor)s, %(role)s, %(acting_department)s, %(note)s,
-        %(attachments)s, %(old_due_at)s, %(on_time)s)
+        %(attachments)s, %(old_due_at)s, %(on_time)s, %(assignee)s)
 RETURNING id, at;

@@ -13,7 +13,11 @@ SELECT l.id, l.category, l.state, l.source_kind, l.source_ref, l.description, l.
        CASE WHEN %(unmasked)s THEN l.contact ELSE jsonb_strip_nulls(jsonb_build_object(
            'name', onemap.mask_name(l.contact ->> 'name'), 'phone', onemap.mask_phone(l.contact ->> 'phone'),
            'email', CASE WHEN l.contact ? 'email' THEN '***' END)) END AS contact,
-       ST_X(l.geom) AS lon, ST_Y(l.geom) AS lat
+       ST_X(l.geom) AS lon, ST_Y(l.geom) AS lat,
+       (SELECT t.assignee FROM onemap.case_transition t
+        WHERE t.case_id = l.id AND t.action = 'assign'
+          AND (%(as_of)s::timestamptz IS NULL OR t.at <= %(as_of)s::timestamptz)
+        ORDER BY t.at DESC, t.id DESC LIMIT 1) AS assignee
 FROM listed l
 LEFT JOIN onemap.building b ON b.id = l.building_id
 ORDER BY l.valid_from DESC, l.id DESC

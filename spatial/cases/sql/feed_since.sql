@@ -6,7 +6,7 @@ SELECT f.id, f.stream, f.at, coalesce(c.grid_code, e.grid_code) AS grid_code, c.
                 'id', c.id, 'category', c.category, 'state', c.state, 'department', c.department,
                 'grid_code', c.grid_code, 'escalation_level', c.escalation_level, 'due_at', c.due_at,
                 'overdue', c.overdue, 'description', c.description, 'source_kind', c.source_kind,
-                'updated_at', c.valid_from,
+                'updated_at', c.valid_from, 'assignee', a.assignee,
                 'contact', jsonb_strip_nulls(jsonb_build_object(
                     'name', onemap.mask_name(c.contact ->> 'name'), 'phone', onemap.mask_phone(c.contact ->> 'phone'),
                     'email', CASE WHEN c.contact ? 'email' THEN '***' END)))
@@ -22,6 +22,10 @@ LEFT JOIN onemap.service_case c ON f.stream = 'cases' AND c.id = f.entity_id
 LEFT JOIN onemap.event e ON f.stream = 'warnings' AND e.id = f.entity_id
 LEFT JOIN onemap.warning w ON w.event_id = e.id
 LEFT JOIN onemap.building b ON b.id = e.building_id
+LEFT JOIN LATERAL (
+    SELECT t.assignee FROM onemap.case_transition t WHERE t.case_id = c.id AND t.action = 'assign'
+    ORDER BY t.at DESC, t.id DESC LIMIT 1
+) a ON f.stream = 'cases'
 LEFT JOIN LATERAL (
     SELECT jsonb_agg(jsonb_build_object('name', onemap.mask_name(p.name), 'phone', onemap.mask_phone(p.phone),
                                         'id_number', onemap.mask_id_number(p.id_number), 'relation', x.relation)
