@@ -6,6 +6,7 @@ shared with; keys for the new roles need their area."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -306,6 +307,13 @@ def test_operator_assigns_an_open_case_to_its_grid_worker(
     base = f"/communities/{place['community']}/tasks"
     worker = db.execute("SELECT id FROM onemap.api_key WHERE label = 'ws worker'").fetchone()
     assert worker is not None
+    # the page's task form offers the community's grid workers, and only those, as a case's assignee
+    offered = re.findall(r'<select name="assignee">(.*?)</select>', page.text)
+    assert offered and f'<option value="{worker[0]}"' in offered[0]
+    outsiders = db.execute(
+        "SELECT id FROM onemap.api_key WHERE role = 'grid_worker' AND NOT grid_code = ANY(%s)", (place["grids"],)
+    ).fetchall()
+    assert all(f'<option value="{o[0]}"' not in offered[0] for o in outsiders)
     body = {
         "grid_code": place["grids"][0],
         "kind": "case",

@@ -34,6 +34,7 @@ from layers.screens.workspace import (
     assign_task,
     community_grids,
     finish_task,
+    grid_workers,
     section_rows,
     sections_for,
     workbook,
@@ -232,14 +233,20 @@ def table(section: Section, rows: list[dict[str, Any]], matched: int, auth: str,
     )
 
 
-def task_form(code: str, grids: list[dict[str, str]]) -> str:
+def task_form(code: str, grids: list[dict[str, str]], workers: list[dict[str, Any]]) -> str:
     options = "".join(
         f'<option value="{html.escape(g["code"])}">{html.escape(g["name"])}</option>' for g in grids
     )
     kinds = "".join(f'<option value="{k}">{k}</option>' for k in TASK_KINDS)
+    # A case goes to one grid worker (the case's assign action); checks and events to the grid.
+    assignees = '<option value="">执行人(工单) assignee for a case</option>' + "".join(
+        f'<option value="{w["id"]}" data-grid="{html.escape(w["grid_code"])}">'
+        f'{html.escape(w["label"])} ({html.escape(w["grid_code"])})</option>'
+        for w in workers
+    )
     return (
         f'<form data-post="/communities/{html.escape(code)}/tasks"><select name="grid_code">{options}</select>'
-        f'<select name="kind">{kinds}</select>'
+        f'<select name="kind">{kinds}</select><select name="assignee">{assignees}</select>'
         '<input name="subject" placeholder="工单号、楼栋编码或事件编号 case, building or event">'
         '<input name="note" placeholder="说明 note"><button>派发 Assign</button><span class="om-note"></span></form>'
     )
@@ -260,7 +267,8 @@ async def community_page(
         rows, matched = await section_rows(conn, section, grids, who, settings.workspace_rows)
         inner = table(section, rows, matched, auth, root_path(request))
         if section.name == "tasks" and who.role in ("admin", "community_operator", "street_operator"):
-            inner += task_form(code, [{"code": g, "name": scope.names.get(g, g)} for g in grids])
+            names = [{"code": g, "name": scope.names.get(g, g)} for g in grids]
+            inner += task_form(code, names, await grid_workers(conn, grids))
         parts.append((section.name, html.escape(section.title), inner))
         if section.personal and rows and who.sees_personal_data:
             await record(

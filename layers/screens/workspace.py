@@ -112,6 +112,13 @@ async def assign_task(
     return row
 
 
+async def grid_workers(conn: AsyncConnection[Any], grids: list[str]) -> list[dict[str, Any]]:
+    """The keys a case task can go to: the grid workers of these grids (id, label, grid_code)."""
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        await cursor.execute(read_screen_sql("grid_workers.sql"), {"grids": grids})
+        return list(await cursor.fetchall())
+
+
 async def finish_task(conn: AsyncConnection[Any], who: Principal, task_id: int, note: str) -> dict[str, Any]:
     """A grid worker marks a task of their grid done. Run inside a transaction."""
     if who.role != "grid_worker":

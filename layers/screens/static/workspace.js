@@ -75,7 +75,10 @@
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var body = {};
-      Array.prototype.forEach.call(form.elements, function (el) { if (el.name) body[el.name] = el.value; });
+      // empty fields are left out: an assignee is asked only of case tasks
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (el.name && el.value !== "") body[el.name] = el.value;
+      });
       fetch(withKey(form.getAttribute("data-post")), {method: "POST", body: JSON.stringify(body),
         headers: {"Content-Type": "application/json"}}).then(function (r) {
         return r.json().then(function (j) {
