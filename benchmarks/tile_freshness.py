@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -134,6 +135,7 @@ def main() -> None:
     url = database_url()
     targets = buildings(url, args.buildings)
     planner, housing = make_key("planner"), make_key("department_editor", "housing")
+    os.environ["ONEMAP_TILES_REFRESH"] = "true"  # the re-render is opt-in; this measures it
     server = serve(url)
     try:
         results = asyncio.run(run(server.base, planner, housing, targets, args.seconds, args.every, args.clients))

@@ -4,6 +4,7 @@ each variant with its own role's masking and grid scope, and a re-render that ra
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from spatial.database import engine_for, libpq_url
 from tests.tiles_support import address_at, decode, tile_env, url_of
 from tiles.cache import TileCache, TileKey
 from tiles.refresh import TileRefresher
-from tiles.settings import TileSettings
+from tiles.settings import TileSettings, get_tile_settings
 from tiles.tms import get_tms
 
 __all__ = ["tile_env"]
@@ -30,8 +31,14 @@ ZOOMS = range(10, 19)
 def client(tile_env: Path) -> Iterator[TestClient]:
     from api.main import create_app
 
-    with TestClient(create_app()) as test_client:
-        yield test_client
+    os.environ["ONEMAP_TILES_REFRESH"] = "true"  # opt-in (tiles/settings.py says why)
+    get_tile_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as test_client:
+            yield test_client
+    finally:
+        os.environ.pop("ONEMAP_TILES_REFRESH", None)
+        get_tile_settings.cache_clear()
 
 
 def _wait(done: Callable[[], bool], timeout: float = 20.0) -> None:

@@ -30,8 +30,12 @@ class TileSettings(BaseSettings):
     )
     cache_dir: Path | None = Field(default=None, description="Disk cache; default <data_dir>/tile-cache.")
     cache_disk: bool = True
+    # Off by default for now: on the full district with two workers on two cores, re-rendering after every edit
+    # halved the writes the server acknowledges after a read phase (316 -> 183 writes/s) and still took 1-2 s
+    # (p95) to bring a tile back warm, above its 1 s goal (benchmarks/tile_freshness.py). Turn it on where
+    # edits are rare and tiles are read often.
     refresh: bool = Field(
-        default=True, description="Re-render in the background the cached tiles an edit purged (tiles/refresh.py)."
+        default=False, description="Re-render in the background the cached tiles an edit purged (tiles/refresh.py)."
     )
     refresh_min_zoom: int = Field(default=10, description="Re-render purged tiles from this zoom ...")
     refresh_max_zoom: int = Field(default=18, description="... to this zoom (the zooms users look at).")
