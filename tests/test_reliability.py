@@ -338,7 +338,7 @@ def test_database_stop_and_kill_under_load(
         if not own_cluster.is_running():
             own_cluster.start()
     # While the database was away requests failed with 503, never 500, and none hung.
-    assert set(tally.statuses) <= {200, 503}, tally.statuses
+    assert set(tally.statuses) <= {200, 204, 503}, tally.statuses  # 204: a tile with nothing in it
     assert tally.statuses.get(200, 0) > 0
 
 

@@ -6,6 +6,7 @@ shared with; keys for the new roles need their area."""
 from __future__ import annotations
 
 import io
+import os
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -77,8 +78,18 @@ def keys(platform_env: str, place: dict[str, Any]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def client(platform_env: str, tile_env: Any) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
+    from layers.screens.settings import get_screen_settings
+
+    # Every open case of the community on the page: other modules leave many in the session database, and a
+    # section shows its first rows only (overdue first).
+    os.environ["ONEMAP_SCREENS_WORKSPACE_ROWS"] = "100000"
+    get_screen_settings.cache_clear()
+    try:
+        with TestClient(create_app()) as test_client:
+            yield test_client
+    finally:
+        os.environ.pop("ONEMAP_SCREENS_WORKSPACE_ROWS", None)
+        get_screen_settings.cache_clear()
 
 
 def h(key: str | None) -> dict[str, str]:

@@ -23,7 +23,7 @@ from api.execute import fetch_one
 from api.links import JSON, QUERYABLES, base_url, link, with_link_header
 from api.routers.ogc_common import GEOJSON, FormatParam, respond, wants_html
 from api.routers.ogc_html import render_html
-from api.routers.raster import raster_collection, raster_collections
+from api.routers.raster import raster_collection
 from api.routers.tile_http import collection_tile_links
 from api.settings import get_api_settings
 from layers.access import Principal
@@ -128,8 +128,9 @@ async def collections(request: Request, conn: Conn, who: Who, f: str | None = Fo
     extents = await estimated_extents(conn, layers)
     doc = {
         "links": [link(f"{root}/collections", "self")],
-        "collections": [collection_doc(root, layer, extents.get(layer.source)) for layer in layers]
-        + await raster_collections(request, conn, who),  # rasters: extent and map tiles, no items
+        # Feature collections only: Features clients (GDAL's OAPIF, QGIS, the ogctests suite) take every entry
+        # for one and ask for its items. Raster layers answer /collections/{id} and their tilesets.
+        "collections": [collection_doc(root, layer, extents.get(layer.source)) for layer in layers],
     }
     return respond(request, doc, f)
 

@@ -57,12 +57,6 @@ async def raster_collection_doc(root: str, layer: Layer) -> dict[str, Any]:
     }
 
 
-async def raster_collections(request: Request, conn: AsyncConnection[Any], who: Principal) -> list[dict[str, Any]]:
-    """The collection documents of the raster layers ``who`` may read (for /collections)."""
-    rasters = [layer for layer in await fetch_layers(conn) if layer.kind == "raster" and layer.can_read(who)]
-    return [await raster_collection_doc(base_url(request), layer) for layer in rasters]
-
-
 async def raster_collection(
     request: Request, conn: AsyncConnection[Any], layer_id: str, who: Principal
 ) -> dict[str, Any] | None:
