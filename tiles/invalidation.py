@@ -109,7 +109,12 @@ class InvalidationListener:
     def _flush(self) -> None:
         self._flush_scheduled = False
         changes, self._pending = self._pending, []
-        self.apply_all(changes)
+        try:
+            self.apply_all(changes)
+        except Exception:  # a purge that did not happen must not leave its tiles served: drop them all
+            log.exception("tile invalidation: applying %d changes failed; clearing the cache", len(changes))
+            self.cache.clear(disk=True)
+            return
         self._write_watermark()
 
     def apply(self, change: dict[str, Any]) -> None:
