@@ -1,14 +1,15 @@
 """/kpis for every scope (the district, each street, community and grid) and a few series, timed over HTTP
 against a real uvicorn (the issue's target: p95 <= 200 ms at full scale).
 
-Runs on whatever district is loaded; refresh the population pre-aggregate first, as a deployment would daily:
+Runs on whatever district is loaded; refresh the pre-aggregates first (the kpi_refresh job does it every minute):
 
     ONEMAP_DATA_DIR=/tmp/onemap-bench-k .venv/bin/onemap generate --scale full
     ONEMAP_DATA_DIR=/tmp/onemap-bench-k .venv/bin/onemap kpis refresh
     ONEMAP_DATA_DIR=/tmp/onemap-bench-k .venv/bin/python benchmarks/kpis.py --scopes 200 --rounds 3
 
 Reported: p50, p95 and max latency of /kpis (all figures) per scope level, of the population series (30 days)
-and of a weekly events series (12 weeks), and whether the pre-aggregate was fresh (stale days are counted live).
+and of a weekly events series (12 weeks), each figure alone at the district, /kpis for a street while one of its
+grids is marked stale (counted live until the next refresh), and whether the pre-aggregates were fresh.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ def scopes(url: str, per_level: int, seed: int) -> dict[str, list[str | None]]:
     with raw_connection(url) as conn:
         rows = conn.execute("SELECT level, code FROM onemap.admin_area WHERE level <> 'district'").fetchall()
         fresh = conn.execute(
-            "SELECT dirty_since IS NULL AND last_day >= current_date FROM onemap.kpi_aggregate "
-            "WHERE name = 'population'"
+            "SELECT NOT EXISTS (SELECT 1 FROM onemap.kpi_dirty_grid) AND count(*) > 0 "
+            "AND bool_and(last_day >= (now() AT TIME ZONE 'Asia/Shanghai')::date) FROM onemap.kpi_aggregate"
         ).fetchone()
     rng = random.Random(seed)
     out: dict[str, list[str | None]] = {"district": [None]}
@@ -59,6 +60,24 @@ def timed(url: str) -> float:
     with urllib.request.urlopen(url, timeout=120) as r:
         r.read()
     return (time.perf_counter() - start) * 1000
+
+
+def stale_street(url: str, base: str, key: str, rounds: int) -> dict[str, float]:
+    """/kpis for a street while one of its grids is marked stale (as an edit there marks it), then unmarked."""
+    with raw_connection(url) as conn:
+        row = conn.execute(
+            "SELECT g.code, c.parent_code FROM onemap.admin_area g JOIN onemap.admin_area c ON c.code = g.parent_code "
+            "WHERE g.level = 'grid' ORDER BY g.code LIMIT 1"
+        ).fetchone()
+        assert row is not None
+        grid, street = row
+        conn.execute("SELECT onemap.kpi_mark_grids(ARRAY[%s])", (grid,))
+        conn.commit()
+        try:
+            return summary([timed(f"{base}/kpis?api_key={key}&code={street}") for _ in range(rounds)])
+        finally:
+            conn.execute("DELETE FROM onemap.kpi_dirty_grid WHERE grid_code = %s", (grid,))
+            conn.commit()
 
 
 def summary(samples: list[float]) -> dict[str, float]:
@@ -99,6 +118,12 @@ def main() -> None:
                 for code in codes:
                     samples.append(timed(f"{base}/kpis?api_key={key}" + (f"&code={code}" if code else "")))
             result[f"kpis_{level}"] = summary(samples)
+        figures = json.loads(urllib.request.urlopen(f"{base}/kpis?api_key={key}").read())["figures"]
+        result["figures_district_p50_ms"] = {
+            name: summary([timed(f"{base}/kpis?api_key={key}&names={name}") for _ in range(args.rounds)])["p50_ms"]
+            for name in figures
+        }
+        result["street_with_a_stale_grid"] = stale_street(url, base, key, args.rounds * 5)
         series = {
             "population_30_days": "/kpis/population/series?from={d30}",
             "events_12_weeks": "/kpis/events_by_kind/series?step=week&from={d84}",

@@ -598,25 +598,34 @@ planted_door_anomaly = sa.Table(
 
 # --- Screens: figures, saved one-map modes, grid workers' tasks (migration 0009) ---------------------------
 
-# Population per grid and day, pre-aggregated because counting 5M residences per request is seconds, not
-# milliseconds. Rows are exact for the days before kpi_aggregate.dirty_since; figures compute the other days live.
-kpi_population_daily = sa.Table(
-    "kpi_population_daily", metadata,
+# The pre-aggregated figures (spatial/kpis/aggregates.py) per grid and Beijing day: the value at the day's last
+# instant, for each key of the figure (zeros left out). Counting 5M residences or 2.9M house units per request
+# is seconds; a day of the aggregate for the whole district is a few thousand rows.
+kpi_daily = sa.Table(
+    "kpi_daily", metadata,
+    sa.Column("figure", sa.Text, primary_key=True),
     sa.Column("day", sa.Date, primary_key=True),
     sa.Column("grid_code", sa.Text, primary_key=True),
-    sa.Column("registered", sa.Integer, nullable=False),  # 户籍人口: local household registration
-    sa.Column("actual", sa.Integer, nullable=False),  # 实有人口: everyone living there
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("value", sa.Float, nullable=False),
+    sa.Index("kpi_daily_grid", "figure", "grid_code"),  # a refresh replaces a stale grid's rows
 )
 
-# One row per pre-aggregate: which days it holds, and from which day on a change has made it stale (set by
-# triggers on the tables it counts, cleared by a refresh).
+# One row per pre-aggregated figure: the days it holds and when it was last refreshed.
 kpi_aggregate = sa.Table(
     "kpi_aggregate", metadata,
     sa.Column("name", sa.Text, primary_key=True),
     sa.Column("first_day", sa.Date),
     sa.Column("last_day", sa.Date),
-    sa.Column("dirty_since", sa.Date),
     sa.Column("refreshed_at", sa.DateTime(timezone=True)),
+)
+
+# Grids whose aggregated figures a change has made stale (set by triggers on what the figures count, see
+# spatial/kpis/sql/span_triggers.sql): the figures count them live until a refresh clears the mark it read.
+kpi_dirty_grid = sa.Table(
+    "kpi_dirty_grid", metadata,
+    sa.Column("grid_code", sa.Text, primary_key=True),
+    sa.Column("mark", sa.BigInteger, nullable=False),
 )
 
 # A saved one-map mode (一张图): layers, styles, filters, view and "as of", readable by the roles and

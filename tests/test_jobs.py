@@ -170,20 +170,21 @@ def test_cron_that_does_not_parse_is_refused_naming_the_job(
         db.execute("DELETE FROM onemap.job_schedule")
 
 
-def test_kpi_refresh_runs_hourly_and_clears_stale_days(platform_env: str, db: psycopg.Connection) -> None:
+def test_kpi_refresh_runs_every_minute_and_recounts_stale_grids(platform_env: str, db: psycopg.Connection) -> None:
     listed = onemap("jobs", "list", url=platform_env)
     assert listed.returncode == 0, listed.stderr
     line = next(row for row in listed.stdout.splitlines() if "kpi_refresh" in row)
-    assert "5 * * * *" in line  # once an hour
-    # a change marks the population aggregate stale (as the triggers do); the job recounts it
-    db.execute("SELECT onemap.kpi_mark_dirty('population', (now() AT TIME ZONE 'Asia/Shanghai')::date - 3)")
+    assert "* * * * *" in line  # every minute: an edit's grid is counted live for a minute at most
+    # a change marks its grid stale (as the triggers do); the job recounts it and clears the mark
+    grid = db.execute("SELECT min(code) FROM onemap.admin_area WHERE level = 'grid'").fetchone()
+    assert grid is not None
+    db.execute("SELECT onemap.kpi_mark_grids(ARRAY[%s])", (grid[0],))
     db.commit()
     ran = onemap("jobs", "run", "kpi_refresh", url=platform_env)
     assert ran.returncode == 0, ran.stderr
     result = json.loads(ran.stdout)
     assert result["outcome"] == "succeeded", result
-    state = db.execute(
-        "SELECT dirty_since, last_day FROM onemap.kpi_aggregate WHERE name = 'population'"
-    ).fetchone()
+    left = db.execute("SELECT count(*) FROM onemap.kpi_dirty_grid").fetchone()
+    held = db.execute("SELECT count(*) FROM onemap.kpi_aggregate WHERE last_day IS NOT NULL").fetchone()
     db.commit()
-    assert state is not None and state[0] is None and state[1] is not None
+    assert left == (0,) and held is not None and held[0] >= 6

@@ -21,13 +21,17 @@ def refresh(
         dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Up to this day (default today).")
     ] = None,
 ) -> None:
-    """Recount population per grid and day from the earliest stale day (or --from) to today (or --to). Run it
-    daily and after large loads; until then the figures count stale days live (right, but slower)."""
-    from spatial.kpis import refresh_population
+    """Recount the pre-aggregated figures (population, files, housing, ...) for the grids changes have made stale,
+    and for the days from the newest held one (or --from) to today (or --to). The kpi_refresh job does it every
+    minute; run it after large loads. Until then the figures count stale grids live (right, but slower)."""
+    from spatial.kpis import refresh_aggregates
 
     with raw_connection(database_url()) as conn:
-        done = refresh_population(conn, first.date() if first else None, last.date() if last else None)
-    typer.echo(f"population: {done.rows} grid-days recounted, {done.first_day} .. {done.last_day}")
+        done = refresh_aggregates(conn, first.date() if first else None, last.date() if last else None)
+    for name, result in done.items():
+        typer.echo(
+            f"{name}: {result.grids} grids recounted ({result.rows} grid-days), {result.first_day} .. {result.last_day}"
+        )
 
 
 def register(app: typer.Typer) -> None:

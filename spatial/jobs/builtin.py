@@ -43,11 +43,11 @@ def feed_prune(conn: psycopg.Connection) -> dict[str, Any]:
 
 
 def kpi_refresh(conn: psycopg.Connection) -> dict[str, Any]:
-    """Recount the population pre-aggregate's stale days, so the figures stop counting them live."""
-    from spatial.kpis import refresh_population
+    """Recount the pre-aggregated figures' stale grids (and a new day), so the figures stop counting them live."""
+    from spatial.kpis import refresh_aggregates
 
-    done = refresh_population(conn)
-    return {"first_day": done.first_day.isoformat(), "last_day": done.last_day.isoformat(), "rows": done.rows}
+    done = refresh_aggregates(conn)
+    return {name: {"grids": r.grids, "rows": r.rows, "last_day": r.last_day.isoformat()} for name, r in done.items()}
 
 
 for job in (
@@ -73,6 +73,6 @@ for job in (
     ),
     Job("source_pulls", "数据拉取 Pull the catalogue's sources above their marks", "*/10 * * * *", source_pulls),
     Job("feed_prune", "推送记录清理 Prune the SSE change feed", "50 * * * *", feed_prune),
-    Job("kpi_refresh", "指标预聚合刷新 Refresh the figures' pre-aggregates", "5 * * * *", kpi_refresh),
+    Job("kpi_refresh", "指标预聚合刷新 Refresh the figures' pre-aggregates", "* * * * *", kpi_refresh),
 ):
     register(job)

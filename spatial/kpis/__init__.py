@@ -1,7 +1,8 @@
 """Figures for the wall, the workspaces and ``/kpis``: one SQL file per figure, registered by name, computed for
-a scope (district, street, community, grid) at an instant or as a time series; population is pre-aggregated."""
+a scope (district, street, community, grid) at an instant or as a time series; the slow ones pre-aggregated per
+grid and day."""
 
-from spatial.kpis.aggregates import refresh_population
+from spatial.kpis.aggregates import refresh_aggregates
 from spatial.kpis.compute import FigureValue, bucket_ends, figure_at, figure_series, readable
 from spatial.kpis.errors import OutsideScope
 from spatial.kpis.registry import FIGURES, Figure, figure, register
@@ -19,7 +20,7 @@ __all__ = [
     "figure_at",
     "figure_series",
     "readable",
-    "refresh_population",
+    "refresh_aggregates",
     "register",
     "resolve_scope",
 ]

@@ -16,6 +16,7 @@ from spatial.errors import InvalidInput
 from spatial.kpis.registry import Figure, Values
 from spatial.kpis.scope import Scope
 from spatial.kpis.sql import read_kpi_sql
+from spatial.kpis.stored import stored_rows
 
 STEPS = {"day": dt.timedelta(days=1), "week": dt.timedelta(weeks=1)}
 MAX_POINTS = 400
@@ -52,6 +53,8 @@ def _finish(figure: Figure, values: Values) -> Values:
 
 
 async def _rows(conn: AsyncConnection[Any], figure: Figure, params: dict[str, Any]) -> list[dict[str, Any]]:
+    if figure.spans is not None:
+        return await stored_rows(conn, figure, params)
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(read_kpi_sql(figure.sql_file), params)
         return await cursor.fetchall()

@@ -16,6 +16,11 @@ from spatial.errors import NotFound
 
 Values = dict[str, float]
 
+# A pre-aggregated figure is defined by its spans (sql/spans/<name>.sql, see aggregates.py); how they begin and
+# end says which stored day an instant reads.
+CHANGES_AT_MIDNIGHT = "at_midnight"  # dated rows: spans begin and end at Beijing midnights, a day has one value
+CHANGES_WHEN_RECORDED = "when_recorded"  # spans begin and end at instants already recorded, never in the future
+
 
 @dataclass(frozen=True)
 class Figure:
@@ -36,6 +41,8 @@ class Figure:
     # False: what it counts is not in any area (a department's deliveries); the rows say area_code NULL and the
     # figure is the same for every scope, with nothing per child area.
     areal: bool = True
+    # Set for a pre-aggregated figure (CHANGES_AT_MIDNIGHT or CHANGES_WHEN_RECORDED): sql_file is then its spans.
+    spans: str | None = None
 
 
 FIGURES: dict[str, Figure] = {}
@@ -84,11 +91,12 @@ DEPARTMENT_LABELS = {
 register(
     Figure(
         "population",
-        "population.sql",
+        "spans/population.sql",
         "人口",
         "Population",
         "人",
         requires=("buildings",),
+        spans=CHANGES_AT_MIDNIGHT,
         keys=("registered", "actual"),
         labels={"registered": "户籍人口", "actual": "实有人口"},
     )
@@ -96,11 +104,12 @@ register(
 register(
     Figure(
         "files",
-        "files.sql",
+        "spans/files.sql",
         "一楼一档 · 一企一档",
         "Building and enterprise files",
         "档",
         requires=("buildings", "enterprises"),
+        spans=CHANGES_WHEN_RECORDED,
         keys=("building", "enterprise", "house_unit"),
         labels={"building": "楼栋", "enterprise": "企业", "house_unit": "房屋"},
     )
@@ -108,11 +117,12 @@ register(
 register(
     Figure(
         "enterprises_by_status",
-        "enterprises_by_status.sql",
+        "spans/enterprises_by_status.sql",
         "企业状态",
         "Enterprises by status",
         "家",
         requires=("enterprises",),
+        spans=CHANGES_WHEN_RECORDED,
         keys=("active", "suspended", "deregistered"),
         labels={"active": "在营", "suspended": "停业", "deregistered": "注销"},
     )
@@ -120,11 +130,12 @@ register(
 register(
     Figure(
         "buildings_by_use",
-        "buildings_by_use.sql",
+        "spans/buildings_by_use.sql",
         "楼栋用途",
         "Buildings by use",
         "栋",
         requires=("buildings",),
+        spans=CHANGES_WHEN_RECORDED,
         keys=tuple(USE_LABELS),
         labels=USE_LABELS,
     )
@@ -193,11 +204,12 @@ register(
 register(
     Figure(
         "economic_potential",
-        "economic_potential.sql",
+        "spans/economic_potential.sql",
         "经济挖潜",
         "Economic potential",
         "㎡",
         requires=("economic_potential",),
+        spans=CHANGES_AT_MIDNIGHT,
         keys=("potential_m2", "business_m2", "buildings"),
         labels={"potential_m2": "潜力面积", "business_m2": "经营面积", "buildings": "潜力楼栋"},
     )
@@ -212,11 +224,12 @@ def _occupancy(values: Values) -> Values:
 register(
     Figure(
         "housing",
-        "housing.sql",
+        "spans/housing.sql",
         "房屋",
         "House units",
         "套",
         requires=("buildings",),
+        spans=CHANGES_WHEN_RECORDED,
         keys=("units", "residential", "occupied", "vacant"),
         labels={
             "units": "房屋",

@@ -7,16 +7,34 @@ Revises: 0008
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
-from spatial.kpis.sql import read_kpi_sql
-from spatial.schema import ROLES, grid_task, kpi_aggregate, kpi_population_daily, saved_map
+from spatial.migrations.sql import read_migration_sql
+from spatial.schema import ROLES, grid_task, saved_map
 
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+# The population pre-aggregate as this revision made it (0013 replaces it with spatial.schema.kpi_daily).
+_aggregates = sa.MetaData(schema="onemap")
+kpi_population_daily = sa.Table(
+    "kpi_population_daily", _aggregates,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("grid_code", sa.Text, primary_key=True),
+    sa.Column("registered", sa.Integer, nullable=False),
+    sa.Column("actual", sa.Integer, nullable=False),
+)
+kpi_aggregate = sa.Table(
+    "kpi_aggregate", _aggregates,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("first_day", sa.Date),
+    sa.Column("last_day", sa.Date),
+    sa.Column("dirty_since", sa.Date),
+    sa.Column("refreshed_at", sa.DateTime(timezone=True)),
+)
 TABLES = (kpi_population_daily, kpi_aggregate, saved_map, grid_task)
 
 
@@ -34,7 +52,7 @@ def upgrade() -> None:
             CHECK (role NOT IN ('community_operator', 'street_operator') OR area_code IS NOT NULL)""")
     for table in TABLES:
         table.create(bind, checkfirst=True)
-    op.execute(read_kpi_sql("aggregate_triggers.sql"))
+    op.execute(read_migration_sql("population_triggers.sql"))
 
 
 def downgrade() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from spatial.kpis.sql import read_kpi_sql
+from spatial.migrations.sql import read_migration_sql
 
 revision = "0011"
 down_revision = "0007"
@@ -31,14 +31,14 @@ INDEXES = {
 def upgrade() -> None:
     for name, target in INDEXES.items():
         op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
-    op.execute(read_kpi_sql("aggregate_triggers.sql"))
+    op.execute(read_migration_sql("population_triggers.sql"))
 
 
 def downgrade() -> None:
     for name in INDEXES:
         op.execute(f"DROP INDEX IF EXISTS onemap.{name}")
     op.execute(
-        read_kpi_sql("aggregate_triggers.sql").replace(
+        read_migration_sql("population_triggers.sql").replace(
             "(now() AT TIME ZONE 'Asia/Shanghai')::date END", "current_date END"
         )
     )

@@ -1,3 +1,5 @@
+-- The population pre-aggregate's triggers as migrations 0009 and 0011 installed them; 0013 replaces them with
+-- spatial/kpis/sql/span_triggers.sql.
 -- Keep the figures' pre-aggregates honest: a change to what they count marks them stale from the earliest day
 -- it touches (the figures compute those days live until `onemap kpis refresh` recounts them).
 CREATE OR REPLACE FUNCTION onemap.kpi_mark_dirty(aggregate text, since date) RETURNS void
