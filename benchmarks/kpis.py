@@ -71,12 +71,12 @@ def stale_street(url: str, base: str, key: str, rounds: int) -> dict[str, float]
         ).fetchone()
         assert row is not None
         grid, street = row
-        conn.execute("SELECT onemap.kpi_mark_grids(ARRAY[%s])", (grid,))
+        conn.execute("SELECT onemap.kpi_mark_grids('archives', ARRAY[%s])", (grid,))
         conn.commit()
         try:
             return summary([timed(f"{base}/kpis?api_key={key}&code={street}") for _ in range(rounds)])
         finally:
-            conn.execute("DELETE FROM onemap.kpi_dirty_grid WHERE grid_code = %s", (grid,))
+            conn.execute("DELETE FROM onemap.kpi_dirty_grid WHERE topic = 'archives' AND grid_code = %s", (grid,))
             conn.commit()
 
 

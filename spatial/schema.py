@@ -620,10 +620,12 @@ kpi_aggregate = sa.Table(
     sa.Column("refreshed_at", sa.DateTime(timezone=True)),
 )
 
-# Grids whose aggregated figures a change has made stale (set by triggers on what the figures count, see
-# spatial/kpis/sql/span_triggers.sql): the figures count them live until a refresh clears the mark it read.
+# Grids whose aggregated figures of a topic ('archives', 'cases') a change has made stale (set by triggers on
+# what the figures count, see spatial/kpis/sql/span_triggers.sql): the figures count them live until a refresh
+# clears the mark it read.
 kpi_dirty_grid = sa.Table(
     "kpi_dirty_grid", metadata,
+    sa.Column("topic", sa.Text, primary_key=True),
     sa.Column("grid_code", sa.Text, primary_key=True),
     sa.Column("mark", sa.BigInteger, nullable=False),
 )

@@ -178,7 +178,7 @@ def test_kpi_refresh_runs_every_minute_and_recounts_stale_grids(platform_env: st
     # a change marks its grid stale (as the triggers do); the job recounts it and clears the mark
     grid = db.execute("SELECT min(code) FROM onemap.admin_area WHERE level = 'grid'").fetchone()
     assert grid is not None
-    db.execute("SELECT onemap.kpi_mark_grids(ARRAY[%s])", (grid[0],))
+    db.execute("SELECT onemap.kpi_mark_grids('archives', ARRAY[%s])", (grid[0],))
     db.commit()
     ran = onemap("jobs", "run", "kpi_refresh", url=platform_env)
     assert ran.returncode == 0, ran.stderr

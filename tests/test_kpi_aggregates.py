@@ -24,6 +24,12 @@ TODAY = dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date()
 HELD_FROM = TODAY - dt.timedelta(days=40)
 AGGREGATED = sorted(f.name for f in FIGURES.values() if f.spans is not None)
 
+CASE_VERSIONS = """
+    SELECT state, department, due_at, overdue FROM onemap.service_case WHERE valid_from <= %(at)s
+    UNION ALL
+    SELECT state, department, due_at, overdue FROM onemap.service_case_history
+    WHERE valid_from <= %(at)s AND valid_to > %(at)s"""
+
 # Each aggregated figure counted the plain way, over the whole district, at %(at)s (its Beijing day: %(day)s).
 ORACLES = {
     "population": """
@@ -76,6 +82,13 @@ ORACLES = {
                                            count(*) FILTER (WHERE NOT occupied AND NOT business) AS vac FROM units) AS c
         CROSS JOIN LATERAL (VALUES ('units', c.units), ('residential', c.res), ('occupied', c.occ),
                                    ('vacant', c.vac)) AS k(key, value)""",
+    "cases": f"""
+        SELECT department, count(*) FROM ({CASE_VERSIONS}) AS c WHERE state <> 'closed' GROUP BY 1
+        UNION ALL
+        SELECT 'overdue', count(*) FROM ({CASE_VERSIONS}) AS c
+        WHERE state <> 'closed' AND (overdue OR due_at < least(%(at)s, now()))""",
+    "cases_by_department": f"""
+        SELECT department, count(*) FROM ({CASE_VERSIONS}) AS c WHERE state <> 'closed' GROUP BY 1""",
 }
 
 
@@ -123,11 +136,44 @@ def counted(db: psycopg.Connection, at: dt.datetime) -> dict[str, dict[str, floa
 
 
 def mark_everything_stale(db: psycopg.Connection) -> None:
-    db.execute("SELECT onemap.kpi_mark_grids(ARRAY(SELECT code FROM onemap.admin_area WHERE level = 'grid'))")
+    for topic in ("archives", "cases"):
+        db.execute(
+            "SELECT onemap.kpi_mark_grids(%s, ARRAY(SELECT code FROM onemap.admin_area WHERE level = 'grid'))",
+            (topic,),
+        )
 
 
-def marked(db: psycopg.Connection) -> set[str]:
-    return {r[0] for r in db.execute("SELECT grid_code FROM onemap.kpi_dirty_grid").fetchall()}
+def marked(db: psycopg.Connection, topic: str = "archives") -> set[str]:
+    rows = db.execute("SELECT grid_code FROM onemap.kpi_dirty_grid WHERE topic = %s", (topic,)).fetchall()
+    return {r[0] for r in rows}
+
+
+@pytest.fixture(scope="module")
+def cases(db_module: psycopg.Connection) -> list[int]:
+    """Cases in three states across two grids: open and due tomorrow, open and past its limit, closed."""
+    made = []
+    for state, due, department in (
+        ("dispatched", "1 day", "water"),
+        ("in_progress", "-2 days", "urban_management"),
+        ("registered", "3 days", "water"),
+    ):
+        row = db_module.execute(
+            "INSERT INTO onemap.service_case (category, state, source_kind, description, grid_code, department, "
+            "reporter, due_at, geom) SELECT 'sanitation', %s, 'report', 'aggregate test', g.code, %s, 'test', "
+            "now() + %s::interval, ST_PointOnSurface(g.geom) FROM onemap.admin_area g WHERE g.level = 'grid' "
+            "ORDER BY g.code LIMIT 1 OFFSET %s RETURNING id",
+            (state, department, due, len(made) % 2),
+        ).fetchone()
+        assert row is not None
+        made.append(int(row[0]))
+    db_module.execute("UPDATE onemap.service_case SET state = 'closed' WHERE id = %s", (made[2],))
+    return made
+
+
+@pytest.fixture(scope="module")
+def db_module(database_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(libpq_url(database_url), autocommit=True) as conn:
+        yield conn
 
 
 def test_every_aggregated_figure_has_a_plain_count() -> None:
@@ -135,10 +181,10 @@ def test_every_aggregated_figure_has_a_plain_count() -> None:
 
 
 def test_stored_and_live_equal_a_plain_count(
-    client: TestClient, key: str, database_url: str, db: psycopg.Connection
+    client: TestClient, key: str, database_url: str, db: psycopg.Connection, cases: list[int]
 ) -> None:
     refresh(database_url, HELD_FROM)
-    assert marked(db) == set()
+    assert marked(db) == set() and marked(db, "cases") == set()
     instants = {
         "now": dt.datetime.now(dt.UTC),
         TODAY.isoformat(): day_end(TODAY),
@@ -173,7 +219,7 @@ def test_a_fresh_store_is_what_is_read(
         (grid[0], TODAY),
     )
     assert figures(client, key)["files"]["total"]["building"] == before + 1000
-    db.execute("SELECT onemap.kpi_mark_grids(ARRAY[%s])", (grid[0],))  # a stale grid is counted live
+    db.execute("SELECT onemap.kpi_mark_grids('archives', ARRAY[%s])", (grid[0],))  # a stale grid counts live
     assert figures(client, key)["files"]["total"]["building"] == before
     refresh(database_url)  # and recounted
     assert figures(client, key)["files"]["total"]["building"] == before and marked(db) == set()
@@ -212,7 +258,9 @@ def test_an_edit_is_counted_at_once_and_recounted_by_the_refresh(
     assert totals(figures(client, key)) == counted(db, dt.datetime.now(dt.UTC))
 
 
-def test_the_triggers_mark_the_grids_a_change_touches(database_url: str, db: psycopg.Connection) -> None:
+def test_the_triggers_mark_the_grids_a_change_touches(
+    database_url: str, db: psycopg.Connection, cases: list[int]
+) -> None:
     refresh(database_url)
     person = db.execute(
         "SELECT r.person_id, b.grid_code FROM onemap.residence r JOIN onemap.building b ON b.id = r.building_id "
@@ -244,6 +292,10 @@ def test_the_triggers_mark_the_grids_a_change_touches(database_url: str, db: psy
     assert len(marked(db)) == 1
     refresh(database_url)
     assert marked(db) == set()
+    db.execute("UPDATE onemap.service_case SET state = 'accepted' WHERE id = %s", (cases[0],))
+    assert marked(db) == set() and len(marked(db, "cases")) == 1  # a case recounts the case figures only
+    refresh(database_url)
+    assert marked(db, "cases") == set()
 
 
 def test_a_mark_made_during_a_refresh_outlives_it(database_url: str, db: psycopg.Connection) -> None:
@@ -251,7 +303,7 @@ def test_a_mark_made_during_a_refresh_outlives_it(database_url: str, db: psycopg
     grid = db.execute("SELECT min(code) FROM onemap.admin_area WHERE level = 'grid'").fetchone()
     assert grid is not None
     refresh(database_url)
-    db.execute("SELECT onemap.kpi_mark_grids(ARRAY[%s])", (grid[0],))
+    db.execute("SELECT onemap.kpi_mark_grids('archives', ARRAY[%s])", (grid[0],))
     with psycopg.connect(libpq_url(database_url)) as holder:
         # hold the first figure's row: the refresh reads the marks, then waits here
         holder.execute("SELECT 1 FROM onemap.kpi_aggregate WHERE name = %s FOR UPDATE", (AGGREGATED[0],))
@@ -266,7 +318,7 @@ def test_a_mark_made_during_a_refresh_outlives_it(database_url: str, db: psycopg
             time.sleep(0.05)
         else:
             pytest.fail("the refresh never waited for the held row")
-        db.execute("SELECT onemap.kpi_mark_grids(ARRAY[%s])", (grid[0],))  # a change commits meanwhile
+        db.execute("SELECT onemap.kpi_mark_grids('archives', ARRAY[%s])", (grid[0],))  # a change commits meanwhile
         holder.rollback()
         running.join(timeout=60)
     assert not running.is_alive()

@@ -103,15 +103,16 @@ def refresh_aggregates(
     last = last or beijing_time.today()
     done: dict[str, Refreshed] = {}
     with conn.transaction():
-        marks = conn.execute("SELECT grid_code, mark FROM onemap.kpi_dirty_grid").fetchall()
-        stale = sorted(grid for grid, _ in marks)
+        marks = conn.execute("SELECT topic, grid_code, mark FROM onemap.kpi_dirty_grid").fetchall()
         for figure in aggregated_figures():
+            stale = sorted(grid for topic, grid, _ in marks if topic == figure.stale_by)
             done[figure.name] = _refresh_figure(conn, figure, stale, first, last)
         if marks:
             conn.execute(
-                "DELETE FROM onemap.kpi_dirty_grid AS d USING unnest(%s::text[], %s::bigint[]) AS m(grid_code, mark) "
-                "WHERE d.grid_code = m.grid_code AND d.mark = m.mark",
-                ([g for g, _ in marks], [m for _, m in marks]),
+                "DELETE FROM onemap.kpi_dirty_grid AS d "
+                "USING unnest(%s::text[], %s::text[], %s::bigint[]) AS m(topic, grid_code, mark) "
+                "WHERE (d.topic, d.grid_code, d.mark) = (m.topic, m.grid_code, m.mark)",
+                ([t for t, _, _ in marks], [g for _, g, _ in marks], [m for _, _, m in marks]),
             )
         if any(r.everywhere for r in done.values()):
             conn.execute("ANALYZE onemap.kpi_daily")  # the planner reads a day by the key only when it knows the rows

@@ -53,10 +53,19 @@ def _finish(figure: Figure, values: Values) -> Values:
 
 
 async def _rows(conn: AsyncConnection[Any], figure: Figure, params: dict[str, Any]) -> list[dict[str, Any]]:
-    if figure.spans is not None:
-        return await stored_rows(conn, figure, params)
+    if figure.spans is None:
+        return await _live_rows(conn, figure.sql_file, params)
+    rows = await stored_rows(conn, figure, params)
+    if figure.department_keys and params["department"] is not None:
+        rows = [row for row in rows if row["key"] == params["department"]]
+    if figure.live_sql is not None:
+        rows += await _live_rows(conn, figure.live_sql, params)
+    return rows
+
+
+async def _live_rows(conn: AsyncConnection[Any], sql_file: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     async with conn.cursor(row_factory=dict_row) as cursor:
-        await cursor.execute(read_kpi_sql(figure.sql_file), params)
+        await cursor.execute(read_kpi_sql(sql_file), params)
         return await cursor.fetchall()
 
 

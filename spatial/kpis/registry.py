@@ -43,6 +43,12 @@ class Figure:
     areal: bool = True
     # Set for a pre-aggregated figure (CHANGES_AT_MIDNIGHT or CHANGES_WHEN_RECORDED): sql_file is then its spans.
     spans: str | None = None
+    # The changes that make its aggregate stale (the triggers' topic in sql/span_triggers.sql).
+    stale_by: str = "archives"
+    # Keys counted live beside the aggregated ones (they move with the clock), by this SQL file.
+    live_sql: str | None = None
+    # Its spans' keys are departments: a department's editor counts its own key only.
+    department_keys: bool = False
 
 
 FIGURES: dict[str, Figure] = {}
@@ -261,16 +267,29 @@ def _on_time(values: Values) -> Values:
     return {**values, "on_time_rate": round(values.get("on_time", 0.0) / closed, 4) if closed else 0.0}
 
 
+def _open_cases(values: Values) -> Values:
+    """Open cases summed over the departments they are counted by, and the overdue ones."""
+    return {
+        "open": sum(v for k, v in values.items() if k not in ("open", "overdue")),
+        "overdue": values.get("overdue", 0.0),
+    }
+
+
 register(
     Figure(
         "cases",
-        "cases.sql",
+        "spans/open_cases.sql",
         "工单",
         "Open and overdue cases",
         "件",
         requires=("cases",),
+        spans=CHANGES_WHEN_RECORDED,
+        stale_by="cases",
+        live_sql="cases_overdue.sql",
+        department_keys=True,
         keys=("open", "overdue"),
         labels={"open": "在办", "overdue": "超时"},
+        derive=_open_cases,
     )
 )
 register(
@@ -290,11 +309,14 @@ register(
 register(
     Figure(
         "cases_by_department",
-        "cases_by_department.sql",
+        "spans/open_cases.sql",
         "部门在办工单",
         "Open cases by department",
         "件",
         requires=("cases",),
+        spans=CHANGES_WHEN_RECORDED,
+        stale_by="cases",
+        department_keys=True,
         labels=DEPARTMENT_LABELS,
     )
 )

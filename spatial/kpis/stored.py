@@ -31,9 +31,9 @@ async def stored_rows(conn: AsyncConnection[Any], figure: Figure, params: dict[s
     async with conn.cursor(row_factory=dict_row) as cursor:
         await cursor.execute(
             "SELECT a.first_day, a.last_day, a.refreshed_at, "
-            "ARRAY(SELECT grid_code FROM onemap.kpi_dirty_grid WHERE grid_code = ANY(%s)) AS stale "
+            "ARRAY(SELECT grid_code FROM onemap.kpi_dirty_grid WHERE topic = %s AND grid_code = ANY(%s)) AS stale "
             "FROM (SELECT 1) AS one LEFT JOIN onemap.kpi_aggregate AS a ON a.name = %s",
-            (params["grids"], figure.name),
+            (figure.stale_by, params["grids"], figure.name),
         )
         row = await cursor.fetchone()
     assert row is not None  # one row, with NULL days when nothing is held

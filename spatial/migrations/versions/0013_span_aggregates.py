@@ -1,6 +1,6 @@
-"""Every slow figure pre-aggregated per grid and day (population, files, enterprises by status, house units,
-economic potential) in one table, kept honest per grid by triggers on what the figures count; replaces the
-population-only aggregate and its day-based staleness.
+"""Every slow figure pre-aggregated per grid and day (population, files, enterprises and buildings by status and
+use, house units, economic potential, open cases) in one table, kept honest per grid by triggers on what the
+figures count; replaces the population-only aggregate and its day-based staleness.
 
 Revision ID: 0013
 Revises: 0012
@@ -29,13 +29,29 @@ OLD_TRIGGERS = (
     ("kpi_building_moved", "building"),
 )
 OLD_FUNCTIONS = ("kpi_residence_changed()", "kpi_building_moved()", "kpi_mark_dirty(text, date)")
-NEW_TRIGGER_TABLES = ("building", "building_history", "house_unit", "enterprise", "enterprise_history", "residence")
+NEW_TRIGGER_TABLES = (
+    "building",
+    "building_history",
+    "house_unit",
+    "enterprise",
+    "enterprise_history",
+    "residence",
+    "service_case",
+    "service_case_history",
+)
+# Overdue cases are counted live (they move with the clock): the open ones past their limit or flagged, and the
+# versions that ended after an instant, each read by an index instead of every open case.
+INDEXES = {
+    "service_case_open_due": "onemap.service_case (due_at) WHERE state <> 'closed'",
+    "service_case_open_flagged": "onemap.service_case (grid_code) WHERE overdue AND state <> 'closed'",
+    "service_case_history_open_until": "onemap.service_case_history (valid_to) WHERE state <> 'closed'",
+}
 NEW_FUNCTIONS = (
     "kpi_grid_rows_changed()",
     "kpi_building_rows_changed()",
     "kpi_person_changed()",
     "kpi_mark_every_grid()",
-    "kpi_mark_grids(text[])",
+    "kpi_mark_grids(text, text[])",
 )
 
 
@@ -52,9 +68,13 @@ def upgrade() -> None:
     kpi_daily.create(bind, checkfirst=True)
     kpi_dirty_grid.create(bind, checkfirst=True)
     op.execute(read_kpi_sql("span_triggers.sql"))
+    for name, target in INDEXES.items():
+        op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
 
 
 def downgrade() -> None:
+    for name in INDEXES:
+        op.execute(f"DROP INDEX IF EXISTS onemap.{name}")
     for table in NEW_TRIGGER_TABLES:
         for trigger in ("kpi_insert", "kpi_update", "kpi_delete", "kpi_truncate"):
             op.execute(f"DROP TRIGGER IF EXISTS {trigger} ON onemap.{table}")
