@@ -151,7 +151,7 @@ def marked(db: psycopg.Connection, topic: str = "archives") -> set[str]:
 @pytest.fixture(scope="module")
 def cases(db_module: psycopg.Connection) -> list[int]:
     """Cases in three states across two grids: open and due tomorrow, open and past its limit, closed."""
-    made = []
+    made: list[int] = []
     for state, due, department in (
         ("dispatched", "1 day", "water"),
         ("in_progress", "-2 days", "urban_management"),
