@@ -1,6 +1,7 @@
 """Every slow figure pre-aggregated per grid and day (population, files, enterprises and buildings by status and
 use, house units, economic potential, open cases) in one table, kept honest per grid by triggers on what the
-figures count; replaces the population-only aggregate and its day-based staleness.
+figures count; replaces the population-only aggregate and its day-based staleness. The economic potential view
+reads each building's sums by index, so that a grid's figure reads only its buildings.
 
 Revision ID: 0013
 Revises: 0012
@@ -12,6 +13,7 @@ from alembic import op
 
 from spatial.kpis.sql import read_kpi_sql
 from spatial.migrations.sql import read_migration_sql
+from spatial.potential import view_sql
 from spatial.schema import kpi_daily, kpi_dirty_grid
 
 revision = "0013"
@@ -70,6 +72,7 @@ def upgrade() -> None:
     op.execute(read_kpi_sql("span_triggers.sql"))
     for name, target in INDEXES.items():
         op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {target}")
+    op.execute(view_sql())  # economic potential read per building, so a grid's spans read only its buildings
 
 
 def downgrade() -> None:
