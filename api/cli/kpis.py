@@ -18,11 +18,11 @@ def refresh(
         dt.datetime | None, typer.Option("--from", formats=["%Y-%m-%d"], help="Recount from this day on.")
     ] = None,
     last: Annotated[
-        dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Up to this day (default today).")
+        dt.datetime | None, typer.Option("--to", formats=["%Y-%m-%d"], help="Up to this day (default tomorrow).")
     ] = None,
 ) -> None:
     """Recount the pre-aggregated figures (population, files, housing, ...) for the grids changes have made stale,
-    and for the days from the newest held one (or --from) to today (or --to). The kpi_refresh job does it every
+    and for the days from the newest held one (or --from) to tomorrow (or --to). The kpi_refresh job does it every
     minute; run it after large loads. Until then the figures count stale grids live (right, but slower)."""
     from spatial.kpis import refresh_aggregates
 

@@ -21,6 +21,9 @@ from spatial.kpis.registry import FIGURES, Figure
 from spatial.kpis.sql import read_kpi_sql
 
 DEFAULT_DAYS = 400  # a year of daily trend and the same month last year
+# Days held beyond today: at midnight the new day is already counted, and the refresh that adds the next one
+# (every grid, minutes at full scale) runs while the figures keep reading the store.
+DAYS_AHEAD = 1
 
 
 def aggregated_figures() -> list[Figure]:
@@ -98,9 +101,9 @@ def refresh_aggregates(
     conn: psycopg.Connection[Any], first: dt.date | None = None, last: dt.date | None = None
 ) -> dict[str, Refreshed]:
     """Recount the stale grids of every pre-aggregated figure, and the days from the newest held one (or `first`)
-    to `last` (default today, Beijing time), in one transaction. The marks cleared are the ones read at the start:
-    a change committed meanwhile keeps its grid marked for the next refresh."""
-    last = last or beijing_time.today()
+    to `last` (default tomorrow, Beijing time: see DAYS_AHEAD), in one transaction. The marks cleared are the
+    ones read at the start: a change committed meanwhile keeps its grid marked for the next refresh."""
+    last = last or beijing_time.today() + dt.timedelta(days=DAYS_AHEAD)
     done: dict[str, Refreshed] = {}
     with conn.transaction():
         marks = conn.execute("SELECT topic, grid_code, mark FROM onemap.kpi_dirty_grid").fetchall()
