@@ -90,10 +90,13 @@ def _refresh_figure(
             )
             rows += _count(conn, figure, stale, low, high, low)
             grids = max(grids, len(stale))
-    conn.execute(
-        "UPDATE onemap.kpi_aggregate SET first_day = %s, last_day = %s, refreshed_at = now() WHERE name = %s",
-        (low, high, figure.name),
-    )
+    if grids:
+        # only when something was recounted: from refreshed_at on, a clean grid's value is the end of its day
+        # (kpis/stored.py), and a request that began just before a refresh with nothing to do should not go live
+        conn.execute(
+            "UPDATE onemap.kpi_aggregate SET first_day = %s, last_day = %s, refreshed_at = now() WHERE name = %s",
+            (low, high, figure.name),
+        )
     return Refreshed(low, high, grids, rows, whole)
 
 
