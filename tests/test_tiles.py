@@ -300,3 +300,16 @@ def test_a_role_never_gets_another_roles_cached_tile(
     assert seen["grid_a"] == {keys["grid_a_code"]}
     assert seen["grid_b"] <= {keys["grid_b_code"]}
     assert seen["planner"] > seen["grid_a"]
+
+
+def test_a_tile_compresses_to_the_same_bytes_every_time(client: TestClient, centre: tuple[float, float]) -> None:
+    """Re-rendering a tile must not change its ETag: the gzip header carries no timestamp."""
+    import gzip
+
+    from tiles.compression import gzip_tile, unzip
+
+    body = client.get(url_of("buildings", address_at("WebMercatorQuad", *centre, 15)),
+                      headers={"Accept-Encoding": "identity"}).content
+    assert body and gzip_tile(body) == gzip_tile(body)
+    assert gzip.decompress(gzip_tile(body)) == body  # what zlib clients read
+    assert unzip(gzip_tile(body)) == body and unzip(body) == body

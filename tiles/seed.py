@@ -9,7 +9,6 @@ one go).
 from __future__ import annotations
 
 import asyncio
-import gzip
 import json
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from layers.access import Principal
 from layers.catalog import Layer
 from tiles.catalog import TileCatalog
+from tiles.compression import gzip_tile
 from tiles.errors import InvalidTileRequest
 from tiles.query import TileQuery
 from tiles.service import Look, TileService, is_raster
@@ -133,7 +133,7 @@ async def _render(service: TileService, plan: SeedPlan, address: TileAddress) ->
     ones not at all."""
     layers = [plan.layer]
     body = await service.render(layers, plan.who, plan.query, address, Look())
-    return gzip.compress(body, mtime=0) if body and not is_raster(layers) else body
+    return gzip_tile(body) if body and not is_raster(layers) else body
 
 
 async def _seed(

@@ -11,8 +11,9 @@ from api.routers.ogc_common import JSON, TILESETS_VECTOR, base_url, link
 from layers.access import Principal
 from layers.catalog import Layer
 from tiles.cache import CachedTile
+from tiles.compression import unzip
 from tiles.query import TileQuery
-from tiles.service import MVT, TileService, unzip
+from tiles.service import MVT, TileService
 from tiles.settings import get_tile_settings
 
 # With TILESETS_VECTOR, the link relation from a raster collection to its (image) tilesets (OGC API - Tiles).
