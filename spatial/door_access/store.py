@@ -1,11 +1,13 @@
 """Door-access events in and out: a delivery (CSV: device, occurred_at, direction, key_kind, person_key,
 confidence) is staged with COPY, checked as a whole (an unknown device or a bad value rejects it, naming the
-first rows, and nothing is written), then inserted into its day partitions. Devices come from a CSV too.
-Retention drops whole day partitions."""
+first rows, and nothing is written), then inserted into its day partitions, and the per-day aggregates of the
+days and gates it touched are rebuilt (``aggregate_touched``). Devices come from a CSV too. Retention drops whole
+day partitions, the aggregates' with the events'."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,9 +16,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from spatial.beijing_time import day_start
 from spatial.door_access.settings import get_door_settings
 from spatial.door_access.sql import read_door_sql
 from spatial.errors import InvalidInput
+from spatial.fusion.statements import run_statements
 
 EVENT_COLUMNS = ("device", "occurred_at", "direction", "key_kind", "person_key", "confidence")
 DEVICE_COLUMNS = ("code", "building", "name")
@@ -26,6 +30,40 @@ COPY_BLOCK = 1 << 20
 def ensure_partitions(conn: psycopg.Connection, days: Iterable[Any]) -> None:
     for day in days:
         conn.execute("SELECT onemap.door_access_partition(%s)", (day,))
+
+
+def start_touched(conn: psycopg.Connection) -> None:
+    """An empty ``door_touched`` for this transaction: the (day, building) pairs a load writes events for."""
+    run_statements(conn, read_door_sql("touched.sql"))
+
+
+def aggregate_touched(conn: psycopg.Connection) -> None:
+    """Rebuild the per-day aggregates (door_face_day, door_card_day) of the pairs in ``door_touched``."""
+    row = conn.execute("SELECT min(day), max(day) FROM door_touched").fetchone()
+    if row is None or row[0] is None:
+        return
+    first, last = row
+    params = {
+        "first_day": first,
+        "last_day": last,
+        "from": day_start(first),
+        "to": day_start(last + dt.timedelta(days=1)),
+    }
+    run_statements(conn, read_door_sql("aggregate_days.sql"), params)
+
+
+def rebuild_day_aggregates(conn: psycopg.Connection) -> dict[str, int]:
+    """Every day's aggregates from its events, one day at a time (after a change of the night hours, and when
+    the aggregates are first created): {"days": rebuilt}."""
+    days = [r[0] for r in conn.execute(read_door_sql("event_days.sql")).fetchall()]
+    with conn.transaction():
+        for day in days:
+            ensure_partitions(conn, [day])
+            start_touched(conn)
+            window = {"day": day, "from": day_start(day), "to": day_start(day + dt.timedelta(days=1))}
+            conn.execute(read_door_sql("touched_by_day.sql"), window)
+            aggregate_touched(conn)
+    return {"days": len(days)}
 
 
 def _header(first_line: str, expected: tuple[str, ...], what: str) -> None:
@@ -60,6 +98,9 @@ def import_events(conn: psycopg.Connection, source: Path | io.TextIOBase) -> dic
             )
         ensure_partitions(conn, [r[0] for r in conn.execute(read_door_sql("stage_days.sql")).fetchall()])
         row = conn.execute(read_door_sql("insert_stage.sql")).fetchone()
+        start_touched(conn)
+        conn.execute(read_door_sql("touched_by_stage.sql"))
+        aggregate_touched(conn)
     return {"imported": int(row[0]) if row else 0}
 
 
@@ -93,6 +134,9 @@ def drop_expired_partitions(conn: psycopg.Connection) -> dict[str, Any]:
     with conn.transaction():
         names = [r[0] for r in conn.execute(read_door_sql("expired.sql"), {"days": days}).fetchall()]
         for name in names:
-            # A name read from the catalogue and matched to door_access_event_YYYYMMDD, quoted as an identifier.
-            conn.execute(sql.SQL("DROP TABLE onemap.{}").format(sql.Identifier(name)))
+            # A name read from the catalogue and matched to door_access_event_YYYYMMDD, quoted as an identifier;
+            # the aggregates' partitions of that day go with it.
+            suffix = name.removeprefix("door_access_event_")
+            for table in (name, f"door_face_day_{suffix}", f"door_card_day_{suffix}"):
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS onemap.{}").format(sql.Identifier(table)))
     return {"dropped": len(names), "partitions": names}
