@@ -88,12 +88,13 @@ def test_a_delivery_updates_the_aggregates(door: psycopg.Connection) -> None:
     ).fetchone() or ("", "")
     stranger = "Z00000000000000099"
     local = dt.timezone(dt.timedelta(hours=8))
-    nights = [(END.astimezone(local) - dt.timedelta(days=d)).replace(hour=23, minute=10) for d in (2, 3)]
-    # Two nights: not yet a hit. A third, early in the morning (the previous night), in a later delivery: a hit.
+    nights = [(END.astimezone(local) - dt.timedelta(days=d)).replace(hour=23, minute=10) for d in (2, 4)]
+    # Two nights: not yet a hit. A third in a later delivery, early in the morning after the first, so it is the
+    # night before (the one between them): a hit.
     import_events(door, _csv(*(f"{device},{n.isoformat()},i,id_number,{stranger},0.93" for n in nights)))
     found, reference = _hits(door, END)
     assert found == reference and ("unregistered_resident", f"{building}:{stranger}") not in {h[:2] for h in found}
-    dawn = (END.astimezone(local) - dt.timedelta(days=4)).replace(hour=2, minute=30)
+    dawn = (END.astimezone(local) - dt.timedelta(days=2)).replace(hour=2, minute=30)
     import_events(door, _csv(f"{device},{dawn.isoformat()},i,id_number,{stranger},0.91"))
     found, reference = _hits(door, END)
     assert found == reference and ("unregistered_resident", f"{building}:{stranger}") in {h[:2] for h in found}
