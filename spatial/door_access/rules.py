@@ -62,6 +62,7 @@ def run_door_rules(conn: psycopg.Connection, until: dt.datetime | None = None) -
     ensure_night_basis(conn, get_door_settings())
     counts: dict[str, Any] = {}
     with conn.transaction():
+        conn.execute("SELECT set_config('work_mem', %s, true)", (get_door_settings().work_mem,))
         run_statements(conn, read_sql("hits.sql"))
         for rule in DOOR_RULES:
             run_statements(conn, read_door_sql(f"{rule}.sql"), params)

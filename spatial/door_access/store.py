@@ -49,6 +49,7 @@ def aggregate_touched(conn: psycopg.Connection) -> None:
         "from": day_start(first),
         "to": day_start(last + dt.timedelta(days=1)),
     }
+    conn.execute("SELECT set_config('work_mem', %s, true)", (get_door_settings().work_mem,))
     run_statements(conn, read_door_sql("aggregate_days.sql"), params)
 
 
