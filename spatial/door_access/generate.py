@@ -19,7 +19,7 @@ import pandas as pd
 import psycopg
 
 from spatial.beijing_time import beijing_date, day_start
-from spatial.door_access.store import aggregate_touched, ensure_partitions, start_touched
+from spatial.door_access.store import aggregate_written, ensure_partitions
 
 COLUMNS = ("occurred_at", "device_code", "building_id", "direction", "key_kind", "person_key", "confidence")
 
@@ -265,18 +265,12 @@ def _write(
                 copy.write(out.getvalue())
             written += len(frame)
             # A chunk is one Beijing day: its aggregates are built while its events are still in memory.
-            _aggregate_chunk(conn, events, list(codes))
+            _aggregate_chunk(conn, events)
     return written
 
 
-def _aggregate_chunk(conn: psycopg.Connection, events: pd.DataFrame, gated: list[int]) -> None:
+def _aggregate_chunk(conn: psycopg.Connection, events: pd.DataFrame) -> None:
     times = events["occurred_at"]
     first = beijing_date(times.min().to_pydatetime().replace(tzinfo=dt.UTC))
     last = beijing_date(times.max().to_pydatetime().replace(tzinfo=dt.UTC))
-    start_touched(conn)
-    conn.execute(
-        "INSERT INTO door_touched SELECT d::date, b FROM generate_series(%s::date, %s::date, interval '1 day') d, "
-        "unnest(%s::bigint[]) b",
-        (first, last, gated),
-    )
-    aggregate_touched(conn)
+    aggregate_written(conn, first, last)

@@ -1,7 +1,7 @@
 """Door-access events in and out: a delivery (CSV: device, occurred_at, direction, key_kind, person_key,
 confidence) is staged with COPY, checked as a whole (an unknown device or a bad value rejects it, naming the
 first rows, and nothing is written), then inserted into its day partitions, and the per-day aggregates of the
-days and gates it touched are rebuilt (``aggregate_touched``). Devices come from a CSV too. Retention drops whole
+delivery are merged into those of its days. Devices come from a CSV too. Retention drops whole
 day partitions, the aggregates' with the events'."""
 
 from __future__ import annotations
@@ -32,25 +32,17 @@ def ensure_partitions(conn: psycopg.Connection, days: Iterable[Any]) -> None:
         conn.execute("SELECT onemap.door_access_partition(%s)", (day,))
 
 
-def start_touched(conn: psycopg.Connection) -> None:
-    """An empty ``door_touched`` for this transaction: the (day, building) pairs a load writes events for."""
-    run_statements(conn, read_door_sql("touched.sql"))
-
-
-def aggregate_touched(conn: psycopg.Connection) -> None:
-    """Rebuild the per-day aggregates (door_face_day, door_card_day) of the pairs in ``door_touched``."""
-    row = conn.execute("SELECT min(day), max(day) FROM door_touched").fetchone()
-    if row is None or row[0] is None:
-        return
-    first, last = row
-    params = {
-        "first_day": first,
-        "last_day": last,
-        "from": day_start(first),
-        "to": day_start(last + dt.timedelta(days=1)),
-    }
+def _merge(conn: psycopg.Connection, events: str, first: dt.date, last: dt.date, extra: dict[str, Any]) -> None:
     conn.execute("SELECT set_config('work_mem', %s, true)", (get_door_settings().work_mem,))
-    run_statements(conn, read_door_sql("aggregate_days.sql"), params)
+    text = read_door_sql("merge_days.sql").replace("{events}", read_door_sql(events).strip())
+    run_statements(conn, text, {"first_day": first, "last_day": last, **extra})
+
+
+def aggregate_written(conn: psycopg.Connection, first: dt.date, last: dt.date) -> None:
+    """Merge the events of the days `first` to `last` into the per-day aggregates (door_face_day, door_card_day);
+    for days written in one go (the generator, a rebuild)."""
+    window = {"from": day_start(first), "to": day_start(last + dt.timedelta(days=1))}
+    _merge(conn, "events_between.sql", first, last, window)
 
 
 def rebuild_day_aggregates(conn: psycopg.Connection) -> dict[str, int]:
@@ -60,10 +52,9 @@ def rebuild_day_aggregates(conn: psycopg.Connection) -> dict[str, int]:
     with conn.transaction():
         for day in days:
             ensure_partitions(conn, [day])
-            start_touched(conn)
-            window = {"day": day, "from": day_start(day), "to": day_start(day + dt.timedelta(days=1))}
-            conn.execute(read_door_sql("touched_by_day.sql"), window)
-            aggregate_touched(conn)
+            conn.execute("DELETE FROM onemap.door_face_day WHERE day = %s", (day,))
+            conn.execute("DELETE FROM onemap.door_card_day WHERE day = %s", (day,))
+            aggregate_written(conn, day, day)
     return {"days": len(days)}
 
 
@@ -97,11 +88,11 @@ def import_events(conn: psycopg.Connection, source: Path | io.TextIOBase) -> dic
                 )
                 + ". Register the devices first (onemap door-access devices FILE) or fix the rows."
             )
-        ensure_partitions(conn, [r[0] for r in conn.execute(read_door_sql("stage_days.sql")).fetchall()])
+        days = [r[0] for r in conn.execute(read_door_sql("stage_days.sql")).fetchall()]
+        ensure_partitions(conn, days)
         row = conn.execute(read_door_sql("insert_stage.sql")).fetchone()
-        start_touched(conn)
-        conn.execute(read_door_sql("touched_by_stage.sql"))
-        aggregate_touched(conn)
+        if days:
+            _merge(conn, "delivered_events.sql", days[0], days[-1], {})
     return {"imported": int(row[0]) if row else 0}
 
 
