@@ -2,7 +2,9 @@
 -- building_id, key_kind, person_key, confidence) into door_face_day and door_card_day, for the days
 -- %(first_day)s to %(last_day)s.
 -- A key already there that day keeps the better of its old and new confidences, so a day never holds a key
--- twice and a later delivery for the same day (a late file, a correction) reads only its own rows.
+-- twice and a later delivery for the same day (a late file, a correction) reads only its own rows. Two deliveries
+-- merging the same key at once can leave it two rows; the rules only ask whether some row reaches a threshold, so
+-- their answer is the same.
 -- Face matches keep their best confidence of the day, of the day's own night (local hours from night_starts on,
 -- and at or after night_ends) and of the hours before night_ends, which belong to the previous day's night:
 -- the rules' thresholds apply to those maxima, so any min_confidence gives the raw events' answer.
