@@ -4,7 +4,8 @@ anomalies written to ``onemap.planted_door_anomaly``: strangers staying several 
 cards used at several buildings within minutes. Near misses are planted too (too few nights, weak matches,
 cards spread over hours), so the rules' precision is measured as well as their recall.
 
-Deterministic for a seed; replaces earlier door-access data. Events go in with COPY."""
+Deterministic for a seed; replaces earlier door-access data. Events go in with COPY, one Beijing day at a time,
+each day's per-day aggregates merged right after its COPY."""
 
 from __future__ import annotations
 
