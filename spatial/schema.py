@@ -589,6 +589,39 @@ door_access_event = sa.Table(
     postgresql_partition_by="RANGE (occurred_at)",
 )
 
+# Per (Beijing) day pre-aggregates of door_access_event, written with every load and dropped with their day's
+# partition, so the rules read days x distinct keys instead of raw events. Face matches: the best confidence of
+# the day and of its late and early night hours (the hours of door_night_basis).
+door_face_day = sa.Table(
+    "door_face_day", metadata,
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("building_id", sa.BigInteger, nullable=False),
+    sa.Column("person_key", sa.Text, nullable=False),
+    sa.Column("best", sa.REAL, nullable=False),
+    sa.Column("late", sa.REAL),  # best confidence from night_starts to midnight; null: not seen then
+    sa.Column("early", sa.REAL),  # best confidence from midnight to night_ends (the previous day's night)
+    postgresql_partition_by="RANGE (day)",
+)
+
+# The cards swiped at each building per day (shared_card looks at the raw swipes of cards seen at several).
+door_card_day = sa.Table(
+    "door_card_day", metadata,
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("building_id", sa.BigInteger, nullable=False),
+    sa.Column("card", sa.Text, nullable=False),
+    postgresql_partition_by="RANGE (day)",
+)
+
+# The night hours door_face_day's late and early columns were computed with (one row; the rules rebuild the
+# aggregate when the settings name other hours).
+door_night_basis = sa.Table(
+    "door_night_basis", metadata,
+    sa.Column("night_starts", sa.SmallInteger, nullable=False),
+    sa.Column("night_ends", sa.SmallInteger, nullable=False),
+    sa.Column("one_row", sa.Boolean, primary_key=True, server_default=sa.true()),
+    sa.CheckConstraint("one_row", name="one_row_only"),
+)
+
 # The door-access generator's answer key: the anomalies it planted (rule, subject).
 planted_door_anomaly = sa.Table(
     "planted_door_anomaly", metadata,

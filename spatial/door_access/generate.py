@@ -4,7 +4,8 @@ anomalies written to ``onemap.planted_door_anomaly``: strangers staying several 
 cards used at several buildings within minutes. Near misses are planted too (too few nights, weak matches,
 cards spread over hours), so the rules' precision is measured as well as their recall.
 
-Deterministic for a seed; replaces earlier door-access data. Events go in with COPY."""
+Deterministic for a seed; replaces earlier door-access data. Events go in with COPY, one Beijing day at a time,
+each day's per-day aggregates merged right after its COPY."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import pandas as pd
 import psycopg
 
 from spatial.beijing_time import beijing_date, day_start
-from spatial.door_access.store import ensure_partitions
+from spatial.door_access.store import aggregate_written, ensure_partitions
 
 COLUMNS = ("occurred_at", "device_code", "building_id", "direction", "key_kind", "person_key", "confidence")
 
@@ -236,7 +237,10 @@ def _write(
     end: dt.datetime,
 ) -> int:
     with conn.transaction():
-        conn.execute("TRUNCATE onemap.door_access_event, onemap.planted_door_anomaly")
+        conn.execute(
+            "TRUNCATE onemap.door_access_event, onemap.door_face_day, onemap.door_card_day, "
+            "onemap.planted_door_anomaly"
+        )
         conn.execute("DELETE FROM onemap.door_device")
         with conn.cursor() as cursor:
             cursor.executemany(
@@ -249,14 +253,25 @@ def _write(
         first, last = beijing_date(start), beijing_date(end)
         ensure_partitions(conn, [first + dt.timedelta(days=d) for d in range((last - first).days + 1)])
         written = 0
-        with conn.cursor().copy(
-            f"COPY onemap.door_access_event ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)"
-        ) as copy:
-            for events in chunks:
-                frame = events[list(COLUMNS)].copy()
-                frame["occurred_at"] = frame["occurred_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-                out = io.StringIO()
-                frame.to_csv(out, index=False, header=False)
+        for events in chunks:
+            if events.empty:
+                continue
+            frame = events[list(COLUMNS)].copy()
+            frame["occurred_at"] = frame["occurred_at"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+            out = io.StringIO()
+            frame.to_csv(out, index=False, header=False)
+            with conn.cursor().copy(
+                f"COPY onemap.door_access_event ({', '.join(COLUMNS)}) FROM STDIN (FORMAT csv)"
+            ) as copy:
                 copy.write(out.getvalue())
-                written += len(frame)
+            written += len(frame)
+            # A chunk is one Beijing day: its aggregates are built while its events are still in memory.
+            _aggregate_chunk(conn, events)
     return written
+
+
+def _aggregate_chunk(conn: psycopg.Connection, events: pd.DataFrame) -> None:
+    times = events["occurred_at"]
+    first = beijing_date(times.min().to_pydatetime().replace(tzinfo=dt.UTC))
+    last = beijing_date(times.max().to_pydatetime().replace(tzinfo=dt.UTC))
+    aggregate_written(conn, first, last)

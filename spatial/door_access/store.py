@@ -1,11 +1,13 @@
 """Door-access events in and out: a delivery (CSV: device, occurred_at, direction, key_kind, person_key,
 confidence) is staged with COPY, checked as a whole (an unknown device or a bad value rejects it, naming the
-first rows, and nothing is written), then inserted into its day partitions. Devices come from a CSV too.
-Retention drops whole day partitions."""
+first rows, and nothing is written), then inserted into its day partitions, and the per-day aggregates of the
+delivery are merged into those of its days. Devices come from a CSV too. Retention drops whole
+day partitions, the aggregates' with the events'."""
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from collections.abc import Iterable
 from pathlib import Path
@@ -14,9 +16,11 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from spatial.beijing_time import day_start
 from spatial.door_access.settings import get_door_settings
 from spatial.door_access.sql import read_door_sql
 from spatial.errors import InvalidInput
+from spatial.fusion.statements import run_statements
 
 EVENT_COLUMNS = ("device", "occurred_at", "direction", "key_kind", "person_key", "confidence")
 DEVICE_COLUMNS = ("code", "building", "name")
@@ -26,6 +30,32 @@ COPY_BLOCK = 1 << 20
 def ensure_partitions(conn: psycopg.Connection, days: Iterable[Any]) -> None:
     for day in days:
         conn.execute("SELECT onemap.door_access_partition(%s)", (day,))
+
+
+def _merge(conn: psycopg.Connection, events: str, first: dt.date, last: dt.date, extra: dict[str, Any]) -> None:
+    conn.execute("SELECT set_config('work_mem', %s, true)", (get_door_settings().work_mem,))
+    text = read_door_sql("merge_days.sql").replace("{events}", read_door_sql(events).strip())
+    run_statements(conn, text, {"first_day": first, "last_day": last, **extra})
+
+
+def aggregate_written(conn: psycopg.Connection, first: dt.date, last: dt.date) -> None:
+    """Merge the events of the days `first` to `last` into the per-day aggregates (door_face_day, door_card_day);
+    for days written in one go (the generator, a rebuild)."""
+    window = {"from": day_start(first), "to": day_start(last + dt.timedelta(days=1))}
+    _merge(conn, "events_between.sql", first, last, window)
+
+
+def rebuild_day_aggregates(conn: psycopg.Connection) -> dict[str, int]:
+    """Every day's aggregates from its events, one day at a time (after a change of the night hours, and when
+    the aggregates are first created): {"days": rebuilt}."""
+    days = [r[0] for r in conn.execute(read_door_sql("event_days.sql")).fetchall()]
+    with conn.transaction():
+        for day in days:
+            ensure_partitions(conn, [day])
+            conn.execute("DELETE FROM onemap.door_face_day WHERE day = %s", (day,))
+            conn.execute("DELETE FROM onemap.door_card_day WHERE day = %s", (day,))
+            aggregate_written(conn, day, day)
+    return {"days": len(days)}
 
 
 def _header(first_line: str, expected: tuple[str, ...], what: str) -> None:
@@ -58,8 +88,11 @@ def import_events(conn: psycopg.Connection, source: Path | io.TextIOBase) -> dic
                 )
                 + ". Register the devices first (onemap door-access devices FILE) or fix the rows."
             )
-        ensure_partitions(conn, [r[0] for r in conn.execute(read_door_sql("stage_days.sql")).fetchall()])
+        days = [r[0] for r in conn.execute(read_door_sql("stage_days.sql")).fetchall()]
+        ensure_partitions(conn, days)
         row = conn.execute(read_door_sql("insert_stage.sql")).fetchone()
+        if days:
+            _merge(conn, "delivered_events.sql", days[0], days[-1], {})
     return {"imported": int(row[0]) if row else 0}
 
 
@@ -93,6 +126,9 @@ def drop_expired_partitions(conn: psycopg.Connection) -> dict[str, Any]:
     with conn.transaction():
         names = [r[0] for r in conn.execute(read_door_sql("expired.sql"), {"days": days}).fetchall()]
         for name in names:
-            # A name read from the catalogue and matched to door_access_event_YYYYMMDD, quoted as an identifier.
-            conn.execute(sql.SQL("DROP TABLE onemap.{}").format(sql.Identifier(name)))
+            # A name read from the catalogue and matched to door_access_event_YYYYMMDD, quoted as an identifier;
+            # the aggregates' partitions of that day go with it.
+            suffix = name.removeprefix("door_access_event_")
+            for table in (name, f"door_face_day_{suffix}", f"door_card_day_{suffix}"):
+                conn.execute(sql.SQL("DROP TABLE IF EXISTS onemap.{}").format(sql.Identifier(table)))
     return {"dropped": len(names), "partitions": names}

@@ -1,11 +1,32 @@
 -- Suspected moved out: a resident registered at a gated building (one whose gate reported since the start of the
 -- period) since before the period, whose face was not matched there in the last %(unseen_days)s days.
+-- A gate reported since the start when it has an event in the period's first day (a day of raw events, pruned
+-- by partition and BRIN).
 CREATE TEMP TABLE door_gated ON COMMIT DROP AS
-SELECT building_id FROM onemap.door_access_event
+SELECT DISTINCT building_id FROM onemap.door_access_event
 WHERE occurred_at > %(until)s::timestamptz - make_interval(days => %(unseen_days)s)
-  AND occurred_at <= %(until)s::timestamptz
-GROUP BY building_id
-HAVING min(occurred_at) <= %(until)s::timestamptz - make_interval(days => %(unseen_days)s - 1);
+  AND occurred_at <= %(until)s::timestamptz - make_interval(days => %(unseen_days)s - 1)
+  AND occurred_at <= %(until)s::timestamptz;
+
+-- Who was matched where in the period: whole days from door_face_day, the partial first and last days raw.
+CREATE TEMP TABLE door_seen ON COMMIT DROP AS
+SELECT DISTINCT person_key, building_id
+FROM (
+    SELECT person_key, building_id FROM onemap.door_face_day
+    WHERE day >= %(unseen_first_day)s AND day < %(unseen_end_day)s AND best >= %(min_confidence)s
+    UNION ALL
+    SELECT person_key, building_id FROM onemap.door_access_event
+    WHERE occurred_at > %(until)s::timestamptz - make_interval(days => %(unseen_days)s)
+      AND occurred_at < %(unseen_whole_from)s
+      AND key_kind = 'id_number' AND confidence >= %(min_confidence)s
+    UNION ALL
+    SELECT person_key, building_id FROM onemap.door_access_event
+    WHERE occurred_at >= %(unseen_whole_to)s AND occurred_at <= %(until)s::timestamptz
+      AND key_kind = 'id_number' AND confidence >= %(min_confidence)s
+) seen;
+
+ANALYZE door_gated;
+ANALYZE door_seen;
 
 INSERT INTO monitor_hit
 SELECT 'moved_out', b.code || ':' || p.id_number, r.building_id, 2,
@@ -19,9 +40,5 @@ JOIN onemap.house_unit u ON u.id = r.house_unit_id
 JOIN onemap.building b ON b.id = r.building_id
 WHERE r.valid_from <= (%(until)s::timestamptz - make_interval(days => %(unseen_days)s))::date
   AND NOT EXISTS (
-      SELECT 1 FROM onemap.door_access_event e
-      WHERE e.person_key = p.id_number::text AND e.building_id = r.building_id AND e.key_kind = 'id_number'
-        AND e.confidence >= %(min_confidence)s
-        AND e.occurred_at > %(until)s::timestamptz - make_interval(days => %(unseen_days)s)
-        AND e.occurred_at <= %(until)s::timestamptz
+      SELECT 1 FROM door_seen s WHERE s.person_key = p.id_number::text AND s.building_id = r.building_id
   );

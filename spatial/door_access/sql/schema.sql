@@ -3,17 +3,26 @@
 CREATE INDEX IF NOT EXISTS door_access_event_time ON onemap.door_access_event USING brin (occurred_at);
 CREATE INDEX IF NOT EXISTS door_access_event_person ON onemap.door_access_event (person_key, building_id);
 
--- The partition of one (Beijing) day, created when first needed.
+-- The partition of one (Beijing) day, created when first needed, with the same day of the per-day aggregates
+-- (door_face_day, door_card_day: no indexes, the rules read whole days of them).
 CREATE OR REPLACE FUNCTION onemap.door_access_partition(day date) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
-    name text := 'door_access_event_' || to_char(day, 'YYYYMMDD');
+    suffix text := to_char(day, 'YYYYMMDD');
+    name text := 'door_access_event_' || suffix;
     first timestamptz := (day::timestamp AT TIME ZONE 'Asia/Shanghai');
+    aggregate text;
 BEGIN
     IF to_regclass('onemap.' || name) IS NULL THEN
         EXECUTE format('CREATE TABLE onemap.%I PARTITION OF onemap.door_access_event FOR VALUES FROM (%L) TO (%L)',
                        name, first, first + interval '1 day');
     END IF;
+    FOREACH aggregate IN ARRAY ARRAY['door_face_day', 'door_card_day'] LOOP
+        IF to_regclass('onemap.' || aggregate) IS NOT NULL AND to_regclass('onemap.' || aggregate || '_' || suffix) IS NULL THEN
+            EXECUTE format('CREATE TABLE onemap.%I PARTITION OF onemap.%I FOR VALUES FROM (%L) TO (%L)',
+                           aggregate || '_' || suffix, aggregate, day, day + 1);
+        END IF;
+    END LOOP;
     RETURN name;
 END
 $$;
