@@ -1,8 +1,8 @@
 """Door access: per-day aggregates of the events (face matches per day and key, cards per day and building) and
 the night hours they were computed with, partitioned by day like the events; existing days are aggregated.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from spatial.door_access.sql import read_door_sql
 from spatial.door_access.store import rebuild_day_aggregates
 from spatial.schema import door_card_day, door_face_day, door_night_basis
 
-revision = "0013"
-down_revision = "0012"
+revision = "0014"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
