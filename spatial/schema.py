@@ -612,12 +612,24 @@ door_card_day = sa.Table(
     postgresql_partition_by="RANGE (day)",
 )
 
-# The night hours door_face_day's late and early columns were computed with (one row; the rules rebuild the
-# aggregate when the settings name other hours).
+# The last instant each face key was matched at each building with a confidence the rules count (the
+# min_confidence of door_night_basis), kept by every load: "not seen for 30 days" reads 2.7M rows instead of
+# 30 days of door_face_day (68M rows, a minute of hashing at full scale).
+door_last_seen = sa.Table(
+    "door_last_seen", metadata,
+    sa.Column("person_key", sa.Text, primary_key=True),
+    sa.Column("building_id", sa.BigInteger, primary_key=True),
+    sa.Column("seen_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# The settings the door-access aggregates were computed with: the night hours of door_face_day's late and
+# early columns and the confidence door_last_seen counts (one row; the rules rebuild the aggregates when the
+# settings say otherwise).
 door_night_basis = sa.Table(
     "door_night_basis", metadata,
     sa.Column("night_starts", sa.SmallInteger, nullable=False),
     sa.Column("night_ends", sa.SmallInteger, nullable=False),
+    sa.Column("min_confidence", sa.Float, nullable=False),
     sa.Column("one_row", sa.Boolean, primary_key=True, server_default=sa.true()),
     sa.CheckConstraint("one_row", name="one_row_only"),
 )

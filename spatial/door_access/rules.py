@@ -74,16 +74,18 @@ def run_door_rules(conn: psycopg.Connection, until: dt.datetime | None = None) -
 
 
 def ensure_night_basis(conn: psycopg.Connection, settings: DoorSettings) -> None:
-    """door_face_day's night columns follow the configured night hours: other hours rebuild it first."""
-    hours = (settings.night_starts, settings.night_ends)
-    row = conn.execute("SELECT night_starts, night_ends FROM onemap.door_night_basis").fetchone()
-    if row is not None and tuple(row) == hours:
+    """The aggregates follow the configured night hours (door_face_day's night columns) and confidence
+    (door_last_seen): other settings rebuild them first."""
+    basis = (settings.night_starts, settings.night_ends, settings.min_confidence)
+    row = conn.execute("SELECT night_starts, night_ends, min_confidence FROM onemap.door_night_basis").fetchone()
+    if row is not None and tuple(row) == basis:
         return
     with conn.transaction():
         conn.execute(
-            "INSERT INTO onemap.door_night_basis (night_starts, night_ends) VALUES (%s, %s) ON CONFLICT (one_row) "
-            "DO UPDATE SET night_starts = EXCLUDED.night_starts, night_ends = EXCLUDED.night_ends",
-            hours,
+            "INSERT INTO onemap.door_night_basis (night_starts, night_ends, min_confidence) VALUES (%s, %s, %s) "
+            "ON CONFLICT (one_row) DO UPDATE SET night_starts = EXCLUDED.night_starts, "
+            "night_ends = EXCLUDED.night_ends, min_confidence = EXCLUDED.min_confidence",
+            basis,
         )
         rebuild_day_aggregates(conn)
 

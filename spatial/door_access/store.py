@@ -46,10 +46,11 @@ def aggregate_written(conn: psycopg.Connection, first: dt.date, last: dt.date) -
 
 
 def rebuild_day_aggregates(conn: psycopg.Connection) -> dict[str, int]:
-    """Every day's aggregates from its events, one day at a time (after a change of the night hours, and when
-    the aggregates are first created): {"days": rebuilt}."""
+    """Every day's aggregates from its events, one day at a time (after a change of the night hours or of the
+    confidence the rules count, and when the aggregates are first created): {"days": rebuilt}."""
     days = [r[0] for r in conn.execute(read_door_sql("event_days.sql")).fetchall()]
     with conn.transaction():
+        conn.execute("TRUNCATE onemap.door_last_seen")  # each day's merge keeps the latest match
         for day in days:
             ensure_partitions(conn, [day])
             conn.execute("DELETE FROM onemap.door_face_day WHERE day = %s", (day,))

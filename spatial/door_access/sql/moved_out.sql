@@ -8,9 +8,18 @@ WHERE occurred_at > %(until)s::timestamptz - make_interval(days => %(unseen_days
   AND occurred_at <= %(until)s::timestamptz - make_interval(days => %(unseen_days)s - 1)
   AND occurred_at <= %(until)s::timestamptz;
 
--- Who was matched where in the period: whole days from door_face_day, the partial first and last days raw.
+-- Who was matched where in the period: the pairs last matched within it (door_last_seen, kept by every load),
+-- and, for the pairs last matched after it (a period in the past), whether they were also matched within it:
+-- whole days from door_face_day, the partial first and last days raw.
+CREATE TEMP TABLE door_later ON COMMIT DROP AS
+SELECT person_key, building_id FROM onemap.door_last_seen WHERE seen_at > %(until)s::timestamptz;
+ANALYZE door_later;
+
 CREATE TEMP TABLE door_seen ON COMMIT DROP AS
-SELECT DISTINCT person_key, building_id
+SELECT person_key, building_id FROM onemap.door_last_seen
+WHERE seen_at > %(until)s::timestamptz - make_interval(days => %(unseen_days)s) AND seen_at <= %(until)s::timestamptz
+UNION
+SELECT person_key, building_id
 FROM (
     SELECT person_key, building_id FROM onemap.door_face_day
     WHERE day >= %(unseen_first_day)s AND day < %(unseen_end_day)s AND best >= %(min_confidence)s
@@ -23,7 +32,10 @@ FROM (
     SELECT person_key, building_id FROM onemap.door_access_event
     WHERE occurred_at >= %(unseen_whole_to)s AND occurred_at <= %(until)s::timestamptz
       AND key_kind = 'id_number' AND confidence >= %(min_confidence)s
-) seen;
+) AS seen
+-- (the first test is evaluated once: with no later pairs, as for a period ending now, nothing is read)
+WHERE EXISTS (SELECT 1 FROM door_later)
+  AND EXISTS (SELECT 1 FROM door_later AS l WHERE l.person_key = seen.person_key AND l.building_id = seen.building_id);
 
 ANALYZE door_gated;
 ANALYZE door_seen;
