@@ -20,7 +20,7 @@ import pandas as pd
 import psycopg
 
 from spatial.beijing_time import beijing_date, day_start
-from spatial.door_access.store import aggregate_written, ensure_partitions
+from spatial.door_access.store import aggregate_written, ensure_partitions, rebuild_last_seen
 
 COLUMNS = ("occurred_at", "device_code", "building_id", "direction", "key_kind", "person_key", "confidence")
 
@@ -137,6 +137,7 @@ def generate_door_access(
             yield events
 
     written = _write(conn, days(), codes, planted, start, end)
+    rebuild_last_seen(conn)  # once over all the days written, not an upsert of every key each day
     return {"devices": len(codes), "events": written, "planted": len(planted), "residents": len(residents)}
 
 

@@ -32,17 +32,27 @@ def ensure_partitions(conn: psycopg.Connection, days: Iterable[Any]) -> None:
         conn.execute("SELECT onemap.door_access_partition(%s)", (day,))
 
 
-def _merge(conn: psycopg.Connection, events: str, first: dt.date, last: dt.date, extra: dict[str, Any]) -> None:
+def _merge(
+    conn: psycopg.Connection, events: str, first: dt.date, last: dt.date, extra: dict[str, Any], last_seen: bool
+) -> None:
     conn.execute("SELECT set_config('work_mem', %s, true)", (get_door_settings().work_mem,))
-    text = read_door_sql("merge_days.sql").replace("{events}", read_door_sql(events).strip())
-    run_statements(conn, text, {"first_day": first, "last_day": last, **extra})
+    relation = read_door_sql(events).strip()
+    params = {"first_day": first, "last_day": last, **extra}
+    run_statements(conn, read_door_sql("merge_days.sql").replace("{events}", relation), params)
+    if last_seen:
+        run_statements(conn, read_door_sql("last_seen_merge.sql").replace("{events}", relation), params)
 
 
 def aggregate_written(conn: psycopg.Connection, first: dt.date, last: dt.date) -> None:
     """Merge the events of the days `first` to `last` into the per-day aggregates (door_face_day, door_card_day);
-    for days written in one go (the generator, a rebuild)."""
+    for days written in one go (the generator, a rebuild), which end with rebuild_last_seen."""
     window = {"from": day_start(first), "to": day_start(last + dt.timedelta(days=1))}
-    _merge(conn, "events_between.sql", first, last, window)
+    _merge(conn, "events_between.sql", first, last, window, last_seen=False)
+
+
+def rebuild_last_seen(conn: psycopg.Connection) -> None:
+    with conn.transaction():  # the rules never see it emptied
+        run_statements(conn, read_door_sql("last_seen_rebuild.sql"))
 
 
 def rebuild_day_aggregates(conn: psycopg.Connection) -> dict[str, int]:
@@ -50,12 +60,12 @@ def rebuild_day_aggregates(conn: psycopg.Connection) -> dict[str, int]:
     confidence the rules count, and when the aggregates are first created): {"days": rebuilt}."""
     days = [r[0] for r in conn.execute(read_door_sql("event_days.sql")).fetchall()]
     with conn.transaction():
-        conn.execute("TRUNCATE onemap.door_last_seen")  # each day's merge keeps the latest match
         for day in days:
             ensure_partitions(conn, [day])
             conn.execute("DELETE FROM onemap.door_face_day WHERE day = %s", (day,))
             conn.execute("DELETE FROM onemap.door_card_day WHERE day = %s", (day,))
             aggregate_written(conn, day, day)
+        rebuild_last_seen(conn)
     return {"days": len(days)}
 
 
@@ -93,7 +103,7 @@ def import_events(conn: psycopg.Connection, source: Path | io.TextIOBase) -> dic
         ensure_partitions(conn, days)
         row = conn.execute(read_door_sql("insert_stage.sql")).fetchone()
         if days:
-            _merge(conn, "delivered_events.sql", days[0], days[-1], {})
+            _merge(conn, "delivered_events.sql", days[0], days[-1], {}, last_seen=True)
     return {"imported": int(row[0]) if row else 0}
 
 

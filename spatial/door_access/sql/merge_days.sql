@@ -47,13 +47,4 @@ WHERE NOT EXISTS (
       AND c.day BETWEEN %(first_day)s AND %(last_day)s
 );
 
--- The last counted match of each face key at each building (door_last_seen), for "not seen for 30 days".
-INSERT INTO onemap.door_last_seen (person_key, building_id, seen_at)
-SELECT person_key, building_id, max(occurred_at)
-FROM {events} new_events
-WHERE key_kind = 'id_number' AND confidence >= (SELECT min_confidence FROM onemap.door_night_basis)
-GROUP BY 1, 2
-ON CONFLICT (person_key, building_id)
-DO UPDATE SET seen_at = greatest(onemap.door_last_seen.seen_at, EXCLUDED.seen_at);
-
 DROP TABLE door_new_face;
