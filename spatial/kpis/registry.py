@@ -1,9 +1,11 @@
 """The figures the wall and the workspaces show: one entry per figure, each one SQL file.
 
 Adding a figure (cases, data freshness, ...) is one ``register(Figure(...))`` and one ``.sql`` file in ``sql/``
-that takes the scope's grids and the instants (see ``population.sql`` for the contract) and returns
-``(at, area_code, key, value)``. Figures are sums over areas; a ratio is registered as its parts plus a
-``derive`` that computes it from the summed parts, so that it is right for any scope.
+that takes the scope's grids and areas and the instants (see ``warnings_by_rule.sql`` for the contract) and
+returns ``(at, area_code, key, value)``; or, for a figure too slow to count per request, a spans file in
+``sql/spans/`` and ``spans=`` (see aggregates.py): the same definition is then counted live and pre-aggregated.
+Figures are sums over areas; a ratio is registered as its parts plus a ``derive`` that computes it from the
+summed parts, so that it is right for any scope.
 """
 
 from __future__ import annotations
