@@ -75,8 +75,14 @@ LIKE_FOR_LIKE_ONEMAP = {
     "ONEMAP_TILES_MIN_FEATURE_PIXELS": "0",  # no polygon dropped for being smaller than a pixel
     "ONEMAP_TILES_AGGREGATE_BELOW_ZOOM": "0",  # buildings at every zoom, never per-grid statistics
     "ONEMAP_TILES_BUFFER": "0",  # select only the features that touch the tile, as tipg does
+    # No cap: at full scale z12 tiles hold over 20,000 buildings, and a cap keeps whichever rows come first.
+    "ONEMAP_TILES_MAX_FEATURES": "1000000",
 }
-LIKE_FOR_LIKE_TIPG = {"TIPG_TILE_BUFFER": "0"}
+LIKE_FOR_LIKE_TIPG = {"TIPG_TILE_BUFFER": "0", "TIPG_MAX_FEATURES_PER_TILE": "1000000"}
+# A building touching a tile's edge by a hairline may be in one server's tile and not the other's: onemap maps
+# lon/lat bounds linearly (within 0.25 grid units of the projection, tiles/vector.py tile_frame), tipg projects.
+# Up to this share of a tile's buildings (at least one) may differ that way; they are reported, not fatal.
+EDGE_SHARE = 0.001
 LISTS = {"z12_z16": range(12, 17), "z14_z16": range(14, 17)}
 
 
@@ -437,26 +443,37 @@ def check_sample(tiles: list[Tile], count: int) -> list[Tile]:
 def same_tiles(onemap: Server, tipg: Server, sample: list[Tile]) -> dict[str, Any]:
     """Decode each sampled tile from both servers and compare feature count, property keys and building codes;
     stop the run if any tile differs: the like-for-like figures would compare different work."""
-    differing, total = [], 0
+    differing, edges, total = [], [], 0
     with httpx.Client(timeout=120) as client:
         for tile in sample:
             ours = features(client.get(onemap.base + onemap_path(*tile)).raise_for_status().content)
             theirs = features(client.get(tipg.base + tipg_like_path(*tile)).raise_for_status().content)
             keys = [set().union(*(f["properties"] for f in found)) for found in (ours, theirs)]
-            codes = [sorted(str(f["properties"].get("code")) for f in found) for found in (ours, theirs)]
+            codes = [{str(f["properties"].get("code")) for f in found} for found in (ours, theirs)]
             total += len(ours)
-            if len(ours) != len(theirs) or keys[0] != keys[1] or codes[0] != codes[1]:
-                differing.append(
-                    f"{tile}: onemap {len(ours)} features, tipg {len(theirs)}; "
-                    f"keys of one only {sorted(keys[0] ^ keys[1])}; "
-                    f"codes of one only {sorted(set(codes[0]) ^ set(codes[1]))[:5]}"
-                )
+            apart = sorted(codes[0] ^ codes[1])
+            line = (
+                f"{tile}: onemap {len(ours)} features, tipg {len(theirs)}; "
+                f"keys of one only {sorted(keys[0] ^ keys[1])}; codes of one only {apart[:5]}"
+            )
+            if keys[0] != keys[1] or len(ours) != len(codes[0]) or len(theirs) != len(codes[1]):
+                differing.append(line)
+            elif apart and len(apart) <= max(1, EDGE_SHARE * len(ours)):
+                edges.append(line)
+            elif apart:
+                differing.append(line)
     if differing:
         raise SystemExit(
             f"like-for-like tiles differ on {len(differing)} of {len(sample)} sampled tiles:\n  "
             + "\n  ".join(differing[:10])
         )
-    return {"tiles": len(sample), "features": total, "equal": True, "keys": sorted(BUILDING_PROPERTIES)}
+    return {
+        "tiles": len(sample),
+        "features": total,
+        "equal": not edges,
+        "edge_differences": edges,
+        "keys": sorted(BUILDING_PROPERTIES),
+    }
 
 
 def measure(server: Server, tile_lists: dict[str, list[Tile]], path_of: PathOf, args: Any) -> dict[str, Any]:
@@ -592,7 +609,8 @@ def print_table(results: dict[str, Any]) -> None:
     if like := results.get("like_for_like"):
         print(
             f"like-for-like: cold/tipg = {like['cold_vs_tipg']:.2f}x (z14-z16 {like['cold_vs_tipg_z14_z16']:.2f}x); "
-            f"checked equal on {like['check']['tiles']} tiles, {like['check']['features']} features"
+            f"checked on {like['check']['tiles']} tiles, {like['check']['features']} features, "
+            f"{len(like['check']['edge_differences'])} with an edge building in one server only"
         )
 
 
