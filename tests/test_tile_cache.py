@@ -3,6 +3,7 @@ edits visible in the very next tile request from another worker process, and as-
 
 from __future__ import annotations
 
+import asyncio
 import os
 import random
 import socket
@@ -264,3 +265,92 @@ def test_without_the_cache_catalog_changes_still_reach_tiles(
     finally:
         db.execute("UPDATE onemap.layer SET sensitivity = 'public' WHERE id = 'buildings'")
         get_tile_settings.cache_clear()
+
+
+class _CountingRender:
+    """A render that waits for ``gate`` and counts how often it ran."""
+
+    def __init__(self, body: bytes = b"tile") -> None:
+        self.calls, self.body = 0, body
+        self.gate = asyncio.Event()
+
+    async def __call__(self) -> bytes:
+        self.calls += 1
+        await self.gate.wait()
+        return self.body
+
+
+def test_callers_missing_on_one_tile_share_one_render() -> None:
+    async def scenario() -> None:
+        cache = TileCache(10_000_000, None, margin=0)
+        key, render = _key("buildings", 14), _CountingRender()
+        callers = [asyncio.create_task(cache.fill(key, render)) for _ in range(16)]
+        await asyncio.sleep(0.01)
+        render.gate.set()
+        results = await asyncio.gather(*callers)
+        assert render.calls == 1
+        assert {tile.etag for tile, _ in results} == {results[0][0].etag} and all(kept for _, kept in results)
+        assert cache.get(key) is not None
+
+    asyncio.run(scenario())
+
+
+def test_a_caller_after_an_edit_never_joins_a_render_that_started_before_it() -> None:
+    async def scenario() -> None:
+        cache = TileCache(10_000_000, None, margin=0)
+        key = _key("buildings", 14)
+        before, after = _CountingRender(b"old"), _CountingRender(b"new")
+        first = asyncio.create_task(cache.fill(key, before))
+        await asyncio.sleep(0.01)
+        cache.invalidate({"buildings"}, [(LON - 0.001, LAT - 0.001, LON + 0.001, LAT + 0.001)])
+        second = asyncio.create_task(cache.fill(key, after))
+        await asyncio.sleep(0.01)
+        before.gate.set()
+        after.gate.set()
+        (old, old_kept), (new, new_kept) = await asyncio.gather(first, second)
+        assert (before.calls, after.calls) == (1, 1)
+        assert (old.body, old_kept) == (b"old", False)  # rendered before the edit: served once, not kept
+        assert (new.body, new_kept) == (b"new", True)
+        found = cache.get(key)
+        assert found is not None and found.body == b"new"
+
+    asyncio.run(scenario())
+
+
+def test_a_waiter_renders_itself_when_the_render_it_waited_for_is_cancelled() -> None:
+    async def scenario() -> None:
+        cache = TileCache(10_000_000, None, margin=0)
+        key, abandoned, own = _key("buildings", 15), _CountingRender(), _CountingRender(b"mine")
+        owner = asyncio.create_task(cache.fill(key, abandoned))
+        await asyncio.sleep(0.01)
+        waiter = asyncio.create_task(cache.fill(key, own))
+        await asyncio.sleep(0.01)
+        owner.cancel()  # the first client went away
+        own.gate.set()
+        tile, kept = await asyncio.wait_for(waiter, 5)
+        assert (tile.body, kept, own.calls) == (b"mine", True, 1)
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_render_fails_its_waiters_and_the_next_caller_renders_again() -> None:
+    async def scenario() -> None:
+        cache = TileCache(10_000_000, None, margin=0)
+        key, gate, calls = _key("buildings", 16), asyncio.Event(), []
+
+        async def failing() -> bytes:
+            calls.append(1)
+            await gate.wait()
+            raise ConnectionError("the database went away")
+
+        callers = [asyncio.create_task(cache.fill(key, failing)) for _ in range(4)]
+        await asyncio.sleep(0.01)
+        gate.set()
+        results = await asyncio.gather(*callers, return_exceptions=True)
+        assert len(calls) == 1 and all(isinstance(r, ConnectionError) for r in results)
+        render = _CountingRender()
+        render.gate.set()
+        tile, kept = await cache.fill(key, render)
+        assert (tile.body, kept, render.calls) == (b"tile", True, 1)
+
+    asyncio.run(scenario())

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from tiles.flights import Flights
 from tiles.tms import get_tms, tile_ranges
 
 log = logging.getLogger("onemap.tiles.cache")
@@ -162,6 +163,7 @@ class TileCache:
         self.usable = True  # False while invalidations cannot be received: serve uncached, store nothing
         self.refresher: PurgeListener | None = None  # told of purged keys, to render them again
         self._lock = threading.Lock()  # raster rendering runs in threads
+        self._flights: Flights[tuple[CachedTile, bool]] = Flights()
 
     # --- reading and writing -------------------------------------------------------------------------------
     def generation(self, layers: Iterable[str]) -> tuple[int, ...]:
@@ -197,6 +199,18 @@ class TileCache:
         if self.disk is not None:
             self._write_disk(key, body)
         return tile, True
+
+    async def fill(
+        self, key: TileKey, render: Recipe, recipe: Recipe | None = None
+    ) -> tuple[CachedTile, bool]:
+        """Render the key and ``store`` it, once for every caller that misses on it meanwhile (requests and the
+        background re-render alike): they share that render's tile and whether it was kept."""
+        generation = self.generation(key.layers)  # before rendering: an edit while we render drops the tile
+
+        async def render_and_store() -> tuple[CachedTile, bool]:
+            return self.store(key, await render(), generation, recipe)
+
+        return await self._flights.once((key, generation), render_and_store)
 
     def holds(self, key: TileKey) -> bool:
         """Whether memory holds the key (a request rendered it, or a re-render already did)."""

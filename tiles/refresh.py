@@ -135,13 +135,12 @@ class TileRefresher:
 
     async def _render(self, job: Purged, attempts: int) -> None:
         key = job.key
-        # Read before rendering, as a request does: an edit purged while we render makes the store a no-op.
-        generation = self.cache.generation(key.layers)
-        body = await job.recipe()
-        if key in self._abandoned:
+        # The cache's fill, as a request's miss: requests arriving meanwhile wait for this render instead of
+        # making their own, and an edit purged while it renders makes the store a no-op.
+        _, stored = await self.cache.fill(key, job.recipe, job.recipe)
+        if key in self._abandoned:  # its layer was redefined meanwhile: the recipe is not to be tried again
             self.stats.skipped += 1
             return
-        _, stored = self.cache.store(key, body, generation, job.recipe)
         if stored:
             self.stats.rendered += 1
             return

@@ -69,8 +69,8 @@ class TileService:
         found = self.cache.get(key, recipe)
         if found is not None:
             return found
-        generation = self.cache.generation(key.layers)
-        return self.cache.put(key, await render(), generation, recipe)
+        tile, _ = await self.cache.fill(key, render, recipe)
+        return tile
 
     @staticmethod
     def media_type(layers: list[Layer], look: Look) -> str:
