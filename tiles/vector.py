@@ -209,7 +209,8 @@ async def render_layer(
     plan = generalisation_for(layer, await geometry_type(conn, layer), address, settings)
     build = grid_statistics_statement if plan.aggregate_to_grids else feature_statement
     statement, params = build(layer, who, query, address, plan, settings)
-    cursor = await conn.execute(statement, params, prepare=False)
+    # Binary results: a bytea in text form is hex, twice the tile's size to encode, send and decode.
+    cursor = await conn.execute(statement, params, prepare=False, binary=True)
     row = await cursor.fetchone()
     tile = (row["tile"] if isinstance(row, dict) else row[0]) if row else None
     return bytes(tile or b"")
