@@ -3,7 +3,7 @@ render instead of starting their own.
 
 Right after an edit purges a popular tile, every reader of it misses at once; without this, each of them
 rendered the same tile (a z10 tile of the whole district, sixteen times over) while the background re-render
-made it a seventeenth time, and the fresh tile came seconds late. A flight is named by the tile's key *and*
+made it a seventeenth time. A flight is named by the tile's key *and*
 the cache generation read before rendering, so a caller arriving after a newer edit never joins a render that
 started before it.
 """
@@ -20,9 +20,6 @@ T = TypeVar("T")
 class Flights(Generic[T]):
     def __init__(self) -> None:
         self._running: dict[Hashable, asyncio.Future[T]] = {}
-
-    def __len__(self) -> int:
-        return len(self._running)
 
     async def once(self, flight: Hashable, make: Callable[[], Awaitable[T]]) -> T:
         """``make()``'s result, shared with every caller asking for the same flight while it runs. A caller
