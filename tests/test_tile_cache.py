@@ -91,6 +91,45 @@ def test_a_tile_rendered_across_a_purge_is_not_stored() -> None:
     assert found is not None and found.body == b"fresh" and found.hit
 
 
+def test_a_tile_another_process_stored_from_before_an_edit_is_not_read_from_disk(tmp_path: Path) -> None:
+    """Process B has purged for change 6; process A, not yet, stores a tile it began rendering before change 6.
+    B must not take that tile from the shared disk (it would serve it until the next edit), but takes A's tiles
+    the change did not touch, and A's tile once A rendered it after change 6."""
+    disk = tmp_path / "cache"
+    a, b = (TileCache(10_000_000, disk, margin=64 / 4096) for _ in range(2))
+    for process in (a, b):
+        process.history.start(5)
+        process.applied = 5
+    touched, untouched = _key("buildings", 16), _key("buildings", 16, lon=114.40, lat=22.60)
+    b.invalidate({"buildings"}, [(LON - 1e-5, LAT - 1e-5, LON + 1e-5, LAT + 1e-5)], change_id=6)
+    b.applied = 6
+    a.put(touched, b"stale", a.generation(touched.layers))  # A began rendering at change 5
+    a.put(untouched, b"far away", a.generation(untouched.layers))
+    assert b.get(touched) is None
+    far = b.get(untouched)
+    assert far is not None and far.body == b"far away"
+    a.invalidate({"buildings"}, [(LON - 1e-5, LAT - 1e-5, LON + 1e-5, LAT + 1e-5)], change_id=6)
+    a.applied = 6
+    a.put(touched, b"fresh", a.generation(touched.layers))
+    found = b.get(touched)
+    assert found is not None and found.body == b"fresh"
+
+
+def test_disk_tiles_from_before_a_restart_are_read_unless_a_replayed_change_touched_them(tmp_path: Path) -> None:
+    disk = tmp_path / "cache"
+    before = TileCache(10_000_000, disk, margin=64 / 4096)
+    before.applied = 3
+    kept, edited = _key("buildings", 15, lon=114.40, lat=22.60), _key("buildings", 15)
+    for key in (kept, edited):
+        before.put(key, b"old", before.generation(key.layers))
+    after = TileCache(10_000_000, disk, margin=64 / 4096)  # restarted at watermark 7, change 8 replayed
+    after.history.start(7)
+    after.invalidate({"buildings"}, [(LON - 1e-5, LAT - 1e-5, LON + 1e-5, LAT + 1e-5)], change_id=8)
+    after.applied = 8
+    assert after.get(kept) is not None
+    assert after.get(edited) is None
+
+
 def test_variants_are_separate_entries() -> None:
     cache = TileCache(10_000_000, None, margin=0.0)
     planner, grid = _key("events", 14, variant="planner"), _key("events", 14, variant="grid:1")

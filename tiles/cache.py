@@ -6,7 +6,9 @@ format, so one role never receives another role's tile. Invalidation purges, per
 cached tiles that box touches (tile plus its buffer) at every zoom, for the layers whose source changed.
 
 A tile rendered while an edit was being applied must not be stored after the purge: ``put`` takes the
-generation read before rendering and drops the tile if any of its layers was purged meanwhile.
+generation read before rendering and drops the tile if any of its layers was purged meanwhile. Across processes
+the disk copy carries the last change its writer had applied (``tiles/purge_history.py``), and a process reads
+it only if no change it has applied since touches the tile.
 
 Each memory entry keeps the recipe that rendered it (a zero-argument coroutine factory made by the tile service
 for the very principal, query and address of the key), so that an edit's purge can hand the purged keys to the
@@ -29,11 +31,13 @@ from pathlib import Path
 from typing import Protocol
 
 from tiles.flights import Flights
+from tiles.purge_history import PurgeHistory
 from tiles.tms import get_tms, tile_ranges
 
 log = logging.getLogger("onemap.tiles.cache")
 Box = tuple[float, float, float, float]
 Recipe = Callable[[], Awaitable[bytes]]  # renders a key's stored bytes again, as the request that stored it did
+DISK_MAGIC = b"OMT1"  # a disk tile: magic, the writer's applied change id (8 bytes, big-endian), the tile
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,8 @@ class TileCache:
         self.epoch = 0
         self.usable = True  # False while invalidations cannot be received: serve uncached, store nothing
         self.refresher: PurgeListener | None = None  # told of purged keys, to render them again
+        self.applied = 0  # the last tile change this process has purged for (set by the invalidation listener)
+        self.history = PurgeHistory()
         self._lock = threading.Lock()  # raster rendering runs in threads
         self._flights: Flights[tuple[CachedTile, bool]] = Flights()
 
@@ -188,16 +194,22 @@ class TileCache:
         return self.store(key, body, generation, recipe)[0]
 
     def store(
-        self, key: TileKey, body: bytes, generation: tuple[int, ...], recipe: Recipe | None = None
+        self,
+        key: TileKey,
+        body: bytes,
+        generation: tuple[int, ...],
+        recipe: Recipe | None = None,
+        stamp: int | None = None,
     ) -> tuple[CachedTile, bool]:
-        """``put``, also saying whether the tile was kept (False: purged while rendering)."""
+        """``put``, also saying whether the tile was kept (False: purged while rendering). ``stamp``: the
+        change id applied when rendering began (default: now, for a tile rendered before the call)."""
         tile = CachedTile.of(body)
         with self._lock:
             if not self.usable or self.generation(key.layers) != generation:
                 return tile, False  # purged while rendering: serve it, but do not keep it
             self.memory.put(key, tile, recipe)
         if self.disk is not None:
-            self._write_disk(key, body)
+            self._write_disk(key, body, self.applied if stamp is None else stamp)
         return tile, True
 
     async def fill(
@@ -206,9 +218,10 @@ class TileCache:
         """Render the key and ``store`` it, once for every caller that misses on it meanwhile (requests and the
         background re-render alike): they share that render's tile and whether it was kept."""
         generation = self.generation(key.layers)  # before rendering: an edit while we render drops the tile
+        stamp = self.applied
 
         async def render_and_store() -> tuple[CachedTile, bool]:
-            return self.store(key, await render(), generation, recipe)
+            return self.store(key, await render(), generation, recipe, stamp)
 
         return await self._flights.once((key, generation), render_and_store)
 
@@ -220,28 +233,41 @@ class TileCache:
     def _read_disk(self, key: TileKey) -> CachedTile | None:
         assert self.disk is not None
         try:
-            return CachedTile.of((self.disk / key.relative_path()).read_bytes())
+            data = (self.disk / key.relative_path()).read_bytes()
         except OSError:
             return None
+        if not data.startswith(DISK_MAGIC):  # written by an older onemap: no stamp to check
+            return None
+        stamp = int.from_bytes(data[4:12], "big")
+        if self.history.missed_by(stamp, key.layers, lambda box: self._touches(key, box)):
+            return None  # written from before a change this process has purged: render it again
+        return CachedTile.of(data[12:])
 
-    def _write_disk(self, key: TileKey, body: bytes) -> None:
+    def _touches(self, key: TileKey, box: Box) -> bool:
+        xmin, ymin, xmax, ymax = tile_ranges(get_tms(key.tms), box, key.z, self.margin)
+        return xmin <= key.x <= xmax and ymin <= key.y <= ymax
+
+    def _write_disk(self, key: TileKey, body: bytes, stamp: int) -> None:
         assert self.disk is not None
         path = self.disk / key.relative_path()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             temporary = path.with_suffix(f".{os.getpid()}.tmp")
-            temporary.write_bytes(body)
+            temporary.write_bytes(DISK_MAGIC + stamp.to_bytes(8, "big") + body)
             os.replace(temporary, path)
         except OSError as exc:  # a full or read-only disk degrades to memory-only caching
             log.warning("tile cache: cannot write %s (%s)", path, exc)
 
     # --- invalidation ---
-    def invalidate(self, layers: set[str], boxes: list[Box]) -> int:
-        """Purge the cached tiles of ``layers`` that any of ``boxes`` (lon/lat) touches, at every zoom."""
+    def invalidate(self, layers: set[str], boxes: list[Box], change_id: int | None = None) -> int:
+        """Purge the cached tiles of ``layers`` that any of ``boxes`` (lon/lat) touches, at every zoom, for the
+        tile change ``change_id`` (the last of them, when several are purged together)."""
         if not layers or not boxes:
             return 0
         again: list[Purged] = []
         with self._lock:
+            if change_id is not None:
+                self.history.record(change_id, layers, boxes)
             for layer in layers:
                 self.generations[layer] = self.generations.get(layer, 0) + 1
             purged = 0
@@ -274,9 +300,11 @@ class TileCache:
                         purged += _purge_range(zoom_dir, tile_ranges(tms, box, z, self.margin))
         return purged
 
-    def purge_layers(self, layers: set[str]) -> None:
-        """Drop every cached tile of these layers (their definition changed)."""
+    def purge_layers(self, layers: set[str], change_id: int | None = None) -> None:
+        """Drop every cached tile of these layers (their definition changed, or a change's boxes were unusable)."""
         with self._lock:
+            if change_id is not None:
+                self.history.record(change_id, layers, None)
             for layer in layers:
                 self.generations[layer] = self.generations.get(layer, 0) + 1
             for key in [k for k in self.memory.entries if layers.intersection(k.layers)]:

@@ -90,13 +90,16 @@ class InvalidationListener:
         first, last = span.get("first"), span.get("last")
         if watermark is None or (first is not None and watermark < first - 1):
             self.cache.clear(disk=True)  # unknown or pruned history: nothing on disk can be trusted
+            self.cache.history.start(last or 0)
         else:
+            self.cache.history.start(watermark)
             cursor = await conn.execute(
                 "SELECT id, source, boxes, layers FROM onemap.tile_change WHERE id > %s ORDER BY id",
                 (watermark,),
             )
             self.apply_all(list(await cursor.fetchall()))
         self._applied_id = max(self._applied_id, last or 0)
+        self.cache.applied = self._applied_id
         write_watermark(self.cache.disk, last or 0)
 
     def _receive(self, change: dict[str, Any]) -> None:
@@ -126,26 +129,30 @@ class InvalidationListener:
         boxes_of: dict[str, list[Box]] = {}
         for change in changes:
             source = str(change.get("source"))
+            change_id = int(change["id"]) if change.get("id") is not None else None
             if source == "layer":
                 self._purge_boxes(boxes_of)
                 boxes_of = {}
                 self.catalog.forget()
-                self.cache.purge_layers(set(change.get("layers") or []))
+                self.cache.purge_layers(set(change.get("layers") or []), change_id)
             else:
                 boxes = finite_boxes(change.get("boxes"))
                 if boxes is None:  # a box PostgreSQL could not compute (NaN in a geometry): purge the layers whole
                     layers = self.catalog.layers_of_source(source)
-                    log.warning("tile invalidation: change %s has unusable boxes; purging %s", change.get("id"), layers)
-                    self.cache.purge_layers(layers)
+                    log.warning("tile invalidation: change %s has unusable boxes; purging %s", change_id, layers)
+                    self.cache.purge_layers(layers, change_id)
                 else:
                     boxes_of.setdefault(source, []).extend(boxes)
-            if change.get("id") is not None:
-                self._applied_id = max(self._applied_id, int(change["id"]))
+            if change_id is not None:
+                self._applied_id = max(self._applied_id, change_id)
         self._purge_boxes(boxes_of)
+        # Only now: a render stamped with this id must not begin before its purge has been made.
+        self.cache.applied = self._applied_id
 
     def _purge_boxes(self, boxes_of: dict[str, list[Box]]) -> None:
         for source, boxes in boxes_of.items():
-            self.cache.invalidate(self.catalog.layers_of_source(source), list(dict.fromkeys(boxes)))
+            layers = self.catalog.layers_of_source(source)
+            self.cache.invalidate(layers, list(dict.fromkeys(boxes)), self._applied_id or None)
 
     def _write_watermark(self, force: bool = False) -> None:
         now = time.monotonic()
