@@ -16,6 +16,7 @@ from api.changes import start_change_broker
 from api.conformance import declared
 from api.db import ServerDatabase
 from api.errors import install_error_handlers
+from api.key_cache import KeyCache
 from api.limits import RequestLimits
 from api.logs import redact_keys_in_access_log
 from api.methods import HeadAsGet
@@ -77,6 +78,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await app.state.database.open()
     app.state.tiles = await start_tile_service(app.state.database.pool, database_url())  # cache + LISTEN
     app.state.changes = await start_change_broker(libpq_url(database_url()))  # LISTEN for the SSE streams
+    app.state.keys = KeyCache(libpq_url(database_url()))  # LISTEN for key and area changes
+    await app.state.keys.start()
     app.state.jobs = None
     try:
         app.state.jobs = start_jobs(database_url())  # the scheduler, when this server runs it (onemap serve)
@@ -84,6 +87,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         if app.state.jobs is not None:
             await asyncio.to_thread(app.state.jobs.stop)
+        await app.state.keys.close()
         await app.state.changes.close()
         await app.state.tiles.close()
         await app.state.database.close()

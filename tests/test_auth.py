@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api.auth import create_key, hash_key
 from api.cli import _register, app
+from spatial.database import engine_for
 from tests.features_support import *  # noqa: F403  (the client and keys fixtures)
 from tests.features_support import Keys, as_key
 
@@ -52,3 +56,40 @@ def test_keys_cli(platform_env: str, db) -> None:
     assert again.exit_code != 0
     bad = runner.invoke(app, ["keys", "create", "--label", "x", "--role", "grid_worker"])
     assert bad.exit_code != 0
+
+
+def _refused_within(client: TestClient, key: str, seconds: float = 10.0) -> int:
+    """The status of the first request that no longer succeeds, polling until ``seconds`` have passed."""
+    deadline = time.monotonic() + seconds
+    while True:
+        status = client.get("/collections", headers=as_key(key)).status_code
+        if status != 200 or time.monotonic() > deadline:
+            return status
+        time.sleep(0.02)
+
+
+def test_a_cached_key_is_refused_once_revoked_and_rescoped_once_its_area_changes(
+    client: TestClient, platform_env: str, db
+) -> None:
+    """Each process caches the principals of the keys it looked up (api/key_cache.py); a revocation, or any
+    change to the keys or areas, reaches every process by NOTIFY and empties its cache."""
+    import sqlalchemy as sa
+
+    with engine_for(platform_env).begin() as conn:
+        created = create_key(conn, "cached", "planner")
+    cache = client.app.state.keys  # type: ignore[attr-defined]
+    assert client.get("/collections", headers=as_key(created.key)).status_code == 200
+    assert cache.get(hash_key(created.key)) is not None  # the next request needs no lookup
+    assert client.get("/collections", headers=as_key(created.key)).status_code == 200
+
+    db.execute("UPDATE onemap.admin_area SET name = name WHERE code = (SELECT min(code) FROM onemap.admin_area)")
+    deadline = time.monotonic() + 10
+    while cache.get(hash_key(created.key)) is not None:
+        assert time.monotonic() < deadline, "an area change did not empty the key cache"
+        time.sleep(0.02)
+
+    assert client.get("/collections", headers=as_key(created.key)).status_code == 200  # cached again
+    with engine_for(platform_env).begin() as conn:
+        conn.execute(sa.text("UPDATE onemap.api_key SET revoked_at = now() WHERE id = :i"), {"i": created.id})
+    assert _refused_within(client, created.key) == 401
+    assert cache.get(hash_key(created.key)) is None

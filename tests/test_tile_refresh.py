@@ -215,3 +215,42 @@ def test_only_recent_tiles_at_the_refreshed_zooms_are_queued_and_a_redefined_lay
         assert not refresher._queue and not calls
 
     asyncio.run(scenario())
+
+
+def test_two_processes_sharing_a_disk_cache_re_render_an_edited_tile_once(tmp_path: Path) -> None:
+    """Each server process purges the tile and queues its re-render; the one that renders second takes the
+    first one's disk copy (stamped after the edit) instead of rendering the tile again."""
+
+    async def scenario() -> None:
+        renders: list[str] = []
+
+        def process(name: str) -> tuple[TileCache, TileRefresher]:
+            cache = TileCache(10_000_000, tmp_path / "cache", margin=0.0)
+            refresher = TileRefresher(cache, TileSettings())
+            refresher.start()
+
+            async def recipe() -> bytes:
+                renders.append(name)
+                await asyncio.sleep(0.05)
+                return b"after the edit"
+
+            key = _key(16)
+            cache.put(key, b"before the edit", cache.generation(key.layers), recipe)
+            return cache, refresher
+
+        processes = [process("a"), process("b")]
+        for cache, _ in processes:
+            cache.invalidate({"buildings"}, [BOX], change_id=1)
+            cache.applied = 1
+        for _ in range(500):
+            if all(cache.holds(_key(16)) for cache, _ in processes):
+                break
+            await asyncio.sleep(0.01)
+        for cache, refresher in processes:
+            found = cache.get(_key(16))
+            assert found is not None and found.body == b"after the edit"
+            await refresher.stop()
+        assert len(renders) == 1
+        assert sorted(refresher.stats.shared for _, refresher in processes) == [0, 1]
+
+    asyncio.run(scenario())

@@ -83,12 +83,13 @@ max-width:36em;color:#263238}}h1{{font-size:1.4em}}.code{{color:#90a4ae}}</style
 
 
 async def page_principal(
+    request: Request,
     db: Db,
     x_api_key: str | None = Header(default=None, include_in_schema=False),
     api_key: str | None = Query(default=None, description="API key (pages are opened by link)."),
 ) -> Principal:
     try:
-        return await get_principal(db, x_api_key, api_key)
+        return await get_principal(request, db, x_api_key, api_key)
     except Unauthorized as exc:
         raise PageError(401, str(exc)) from exc
 
