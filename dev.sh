@@ -33,6 +33,8 @@ system_packages() {
     command -v chromium >/dev/null || wanted+=(chromium chromium-driver)
     # GDAL's own tools (ogrinfo, ogr2ogr, gdalinfo) are clients the features and tiles tests drive
     command -v gdalinfo >/dev/null || wanted+=(gdal-bin)
+    # nginx in front of onemap, sending warm public tiles from the disk cache (tiles/static_front.py)
+    [ -x /usr/sbin/nginx ] || wanted+=(nginx)
     # the screens' Chinese labels in headless screenshots need a CJK font
     fc-list :lang=zh 2>/dev/null | grep -q . || wanted+=(fonts-wqy-microhei)
   fi

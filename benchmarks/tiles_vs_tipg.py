@@ -12,8 +12,10 @@ the servers run `--workers` processes (nginx as many worker processes).
 `--mode default`, each server's own payload: tipg (every building, every column); onemap cold (cache off);
 onemap warm (cache on, primed by one pass); static: the bytes onemap's warm server sent for each tile (gzip, as
 served) written under the same paths and served by nginx with gzip_static, the ceiling of this request mix on
-this machine (checked before timing: nginx sends every tile's bytes as onemap did). Also the z10 tile over the
-whole district (size, time).
+this machine (checked before timing: nginx sends every tile's bytes as onemap did); onemap front: onemap warm
+behind nginx with the server block of `onemap tiles nginx` (ONEMAP_TILES_STATIC_FRONT on), primed by one pass,
+the same bytes checked, then the same load as the static server's. Also the z10 tile over the whole district
+(size, time).
 
 `--mode like-for-like`, the same work on both: onemap with the cache off and none of its payload cuts
 (LIKE_FOR_LIKE_ONEMAP: every building, every field at every zoom, no per-grid statistics), tipg asked (its
@@ -272,6 +274,10 @@ http {{
     fastcgi_temp_path {run}/fastcgi;
     uwsgi_temp_path {run}/uwsgi;
     scgi_temp_path {run}/scgi;
+{servers}
+}}
+"""
+STATIC_SERVER = """\
     server {{
         listen 127.0.0.1:{port};
         root {root};
@@ -279,7 +285,6 @@ http {{
         location / {{ gzip_static on; }}
 {empty}
     }}
-}}
 """
 
 
@@ -316,15 +321,32 @@ def nginx_server(root: Path, run: Path, empty: list[str], workers: int) -> Serve
     run.mkdir(parents=True, exist_ok=True)
     empty_locations = "\n".join(f"        location = {path} {{ return 204; }}" for path in empty)
     conf = run / "nginx.conf"
-    conf.write_text(
-        NGINX_CONF.format(workers=workers, run=run, port=port, root=root, empty=empty_locations)
-    )
+    servers = STATIC_SERVER.format(port=port, root=root, empty=empty_locations)
+    conf.write_text(NGINX_CONF.format(workers=workers, run=run, servers=servers))
     # nginx's workers drop root for `nobody`, who must read the tiles (mkdtemp makes 0700 directories).
     for directory in [root.parent, root, *(p for p in root.rglob("*") if p.is_dir())]:
         directory.chmod(0o755)
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
     server = Server("static", [nginx, "-e", str(run / "error.log"), "-p", str(run), "-c", str(conf)], {}, port)
     server.wait("/")
+    return server
+
+
+def front_server(onemap: Server, cache_dir: Path, run: Path, workers: int) -> Server:
+    """nginx with the server block of `onemap tiles nginx` in front of ``onemap`` (same http settings as the
+    static server), sending warm public tiles from its disk cache."""
+    from tiles.static_front import nginx_site
+
+    port = free_port()
+    run.mkdir(parents=True, exist_ok=True)
+    site = nginx_site(cache_dir, f"127.0.0.1:{onemap.port}", f"127.0.0.1:{port}", 60)
+    conf = run / "nginx.conf"
+    conf.write_text(NGINX_CONF.format(workers=workers, run=run, servers=site))
+    for directory in [cache_dir, *(p for p in cache_dir.rglob("*") if p.is_dir())]:
+        directory.chmod(0o755)  # nginx's workers run as `nobody`
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    server = Server("front", [nginx, "-e", str(run / "error.log"), "-p", str(run), "-c", str(conf)], {}, port)
+    server.wait("/health")
     return server
 
 
@@ -525,16 +547,49 @@ def default_phases(url: str, args: Any, tile_lists: dict[str, list[Tile]], z10: 
             static["peak_rss_mb"] = nginx.peak_rss_mb()
             results["static"] = static
             print("static", json.dumps({k: v for k, v in static.items() if k != "empty"}), flush=True)
+        results["onemap_front"] = front_phase(url, args, tile_lists, static_root, saved["empty"])
+        print("onemap_front", json.dumps(results["onemap_front"]), flush=True)
     finally:
         shutil.rmtree(static_dir, ignore_errors=True)
         shutil.rmtree(cache_dir, ignore_errors=True)
-    tps = {k: figures(results, k) for k in ("tipg", "onemap_cold", "onemap_warm", "static")}
+    tps = {k: figures(results, k) for k in ("tipg", "onemap_cold", "onemap_warm", "static", "onemap_front")}
+    results["front_vs_static"] = tps["onemap_front"]["z12_z16"] / tps["static"]["z12_z16"]
+    results["front_vs_static_z14_z16"] = tps["onemap_front"]["z14_z16"] / tps["static"]["z14_z16"]
     results["cold_vs_tipg"] = tps["onemap_cold"]["z12_z16"] / tps["tipg"]["z12_z16"]
     results["warm_vs_cold"] = tps["onemap_warm"]["z12_z16"] / tps["onemap_cold"]["z12_z16"]
     results["cold_vs_tipg_z14_z16"] = tps["onemap_cold"]["z14_z16"] / tps["tipg"]["z14_z16"]
     results["warm_vs_static"] = tps["onemap_warm"]["z12_z16"] / tps["static"]["z12_z16"]
     results["warm_vs_static_z14_z16"] = tps["onemap_warm"]["z14_z16"] / tps["static"]["z14_z16"]
     return results
+
+
+def front_phase(
+    url: str, args: Any, tile_lists: dict[str, list[Tile]], static_root: Path, empty: list[str]
+) -> dict[str, Any]:
+    """onemap warm behind nginx (`onemap tiles nginx`, ONEMAP_TILES_STATIC_FRONT): one pass publishes the tiles,
+    the bytes are checked equal to the static copy, then the same load as the static server's."""
+    cache_dir = Path(tempfile.mkdtemp(prefix="onemap-bench-front-"))
+    front_settings = {"ONEMAP_TILES_STATIC_FRONT": "true"}
+    paths = [onemap_path(*t) for t in tile_lists["z12_z16"]]
+    entry: dict[str, Any] = {"env": front_settings}
+    try:
+        with running(lambda: onemap_server(url, args.workers, True, cache_dir, "onemap front", front_settings)) as app:
+            nginx_run = cache_dir.parent / f"{cache_dir.name}-nginx"
+            with running(lambda: front_server(app, cache_dir, nginx_run, args.workers)) as front:
+                sizes(front, paths)  # the pass that renders and publishes them
+                same_static_bytes(front, static_root, paths, empty)
+                entry["same_bytes"] = True
+                for name, tiles in tile_lists.items():
+                    load = wrk(front, [onemap_path(*t) for t in tiles], args.clients, args.seconds)
+                    if name == "z12_z16":
+                        entry["load"] = load
+                    else:
+                        entry[name] = {"load": load}
+                entry["peak_rss_mb"] = front.peak_rss_mb() + app.peak_rss_mb()
+    finally:
+        shutil.rmtree(cache_dir, ignore_errors=True)
+        shutil.rmtree(cache_dir.parent / f"{cache_dir.name}-nginx", ignore_errors=True)
+    return entry
 
 
 def like_for_like_phases(url: str, args: Any, tile_lists: dict[str, list[Tile]]) -> dict[str, Any]:
@@ -588,7 +643,7 @@ def print_table(results: dict[str, Any]) -> None:
         if not found:
             continue
         for tiles in LISTS:
-            for name in ("tipg", "onemap_cold", "onemap_warm", "static"):
+            for name in ("tipg", "onemap_cold", "onemap_warm", "static", "onemap_front"):
                 if name not in found:
                     continue
                 entry = found[name]
@@ -604,7 +659,8 @@ def print_table(results: dict[str, Any]) -> None:
         print(
             f"default: cold/tipg = {results['cold_vs_tipg']:.2f}x (z14-z16 {results['cold_vs_tipg_z14_z16']:.2f}x), "
             f"warm/cold = {results['warm_vs_cold']:.1f}x, warm/static = {results['warm_vs_static']:.2f}x "
-            f"(z14-z16 {results['warm_vs_static_z14_z16']:.2f}x)"
+            f"(z14-z16 {results['warm_vs_static_z14_z16']:.2f}x); behind nginx (static front) / static = "
+            f"{results['front_vs_static']:.2f}x (z14-z16 {results['front_vs_static_z14_z16']:.2f}x)"
         )
     if like := results.get("like_for_like"):
         print(

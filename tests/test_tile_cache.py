@@ -130,6 +130,30 @@ def test_disk_tiles_from_before_a_restart_are_read_unless_a_replayed_change_touc
     assert after.get(edited) is None
 
 
+def test_two_processes_missing_on_one_tile_render_it_once(tmp_path: Path) -> None:
+    """Concurrent misses on one key in two processes sharing the disk cache: one renders, the other waits for
+    its lock and takes the tile it stored."""
+    disk = tmp_path / "cache"
+    a, b = (TileCache(10_000_000, disk, margin=0.0) for _ in range(2))
+    renders: list[str] = []
+
+    def render(name: str):  # type: ignore[no-untyped-def]
+        async def make() -> bytes:
+            renders.append(name)
+            await asyncio.sleep(0.05)
+            return b"tile"
+
+        return make
+
+    async def both() -> list[bytes]:
+        key = _key("buildings", 14)
+        tiles = await asyncio.gather(a.fill(key, render("a")), b.fill(key, render("b")))
+        return [tile.body for tile, stored in tiles if stored]
+
+    assert asyncio.run(both()) == [b"tile", b"tile"]
+    assert len(renders) == 1
+
+
 def test_variants_are_separate_entries() -> None:
     cache = TileCache(10_000_000, None, margin=0.0)
     planner, grid = _key("events", 14, variant="planner"), _key("events", 14, variant="grid:1")

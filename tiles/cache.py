@@ -32,6 +32,8 @@ from typing import Protocol
 
 from tiles.flights import Flights
 from tiles.purge_history import PurgeHistory
+from tiles.render_locks import RenderLocks
+from tiles.static_front import publish
 from tiles.tms import get_tms, tile_ranges
 
 log = logging.getLogger("onemap.tiles.cache")
@@ -168,8 +170,10 @@ class TileCache:
         self.refresher: PurgeListener | None = None  # told of purged keys, to render them again
         self.applied = 0  # the last tile change this process has purged for (set by the invalidation listener)
         self.history = PurgeHistory()
+        self.public_variant: str | None = None  # anonymous plain vector tiles, also written for nginx
         self._lock = threading.Lock()  # raster rendering runs in threads
         self._flights: Flights[tuple[CachedTile, bool]] = Flights()
+        self._locks = RenderLocks(disk)
 
     # --- reading and writing -------------------------------------------------------------------------------
     def generation(self, layers: Iterable[str]) -> tuple[int, ...]:
@@ -186,6 +190,7 @@ class TileCache:
             if found is not None:
                 with self._lock:
                     self.memory.put(key, found, recipe)
+                self._publish(key, found.body)  # stored before the static front was turned on, or by a peer
         return dataclasses.replace(found, hit=True) if found is not None else None
 
     def put(
@@ -210,20 +215,30 @@ class TileCache:
             self.memory.put(key, tile, recipe)
         if self.disk is not None:
             self._write_disk(key, body, self.applied if stamp is None else stamp)
+            self._publish(key, body)
         return tile, True
 
     async def fill(
         self, key: TileKey, render: Recipe, recipe: Recipe | None = None
     ) -> tuple[CachedTile, bool]:
         """Render the key and ``store`` it, once for every caller that misses on it meanwhile (requests and the
-        background re-render alike): they share that render's tile and whether it was kept."""
-        generation = self.generation(key.layers)  # before rendering: an edit while we render drops the tile
-        stamp = self.applied
+        background re-render alike): they share that render's tile and whether it was kept. Once across
+        processes too: a process that waited for another's render of the key takes the tile it stored."""
 
         async def render_and_store() -> tuple[CachedTile, bool]:
-            return self.store(key, await render(), generation, recipe, stamp)
+            async with self._locks.hold(os.fspath(key.relative_path())):
+                generation = self.generation(key.layers)  # before rendering: an edit meanwhile drops the tile
+                stamp = self.applied
+                found = self.get(key, recipe)
+                if found is not None:  # another process rendered it while we waited, after every edit we know
+                    return found, True
+                return self.store(key, await render(), generation, recipe, stamp)
 
-        return await self._flights.once((key, generation), render_and_store)
+        return await self._flights.once((key, self.generation(key.layers)), render_and_store)
+
+    def _publish(self, key: TileKey, body: bytes) -> None:
+        if self.disk is not None and key.variant == self.public_variant and len(key.layers) == 1:
+            publish(self.disk, key.layers[0], key.layer_dir, key.relative_path().parent, body)
 
     def holds(self, key: TileKey) -> bool:
         """Whether memory holds the key (a request rendered it, or a re-render already did)."""

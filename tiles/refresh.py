@@ -6,8 +6,8 @@ for the principal, query and address of that key, so a variant is re-rendered ex
 gets it, never with another's masking or grid scope. Only keys within the configured zooms that were served
 recently are queued (bounded, de-duplicated); one or two at a time are rendered through the normal path and
 stored with the normal generation check: a re-render that raced a newer edit is dropped and queued again, so it
-is rendered after that edit. Each process re-renders its own memory entries, but one process at a time per key
-(``tiles/render_locks.py``): the next takes the first one's disk copy when it was stamped after the edit.
+is rendered after that edit. Each process re-renders its own memory entries, through the cache's fill, which
+renders a key in one process at a time (``tiles/render_locks.py``): the next takes the first one's disk copy.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from tiles.cache import Purged, TileCache, TileKey
-from tiles.render_locks import RenderLocks
 from tiles.settings import TileSettings
 
 log = logging.getLogger("onemap.tiles.refresh")
@@ -33,7 +32,6 @@ class RefreshStats:
     rendered: int = 0  # re-rendered and stored
     dropped: int = 0  # rendered, but an edit landed meanwhile (queued again, up to RETRIES)
     skipped: int = 0  # a request had rendered it first, or its layer was redefined
-    shared: int = 0  # another process had re-rendered it: taken from the disk cache
     failed: int = 0
 
 
@@ -45,7 +43,6 @@ class TileRefresher:
         self.recent = settings.refresh_recent_seconds
         self.concurrency = max(1, settings.refresh_concurrency)
         self.stats = RefreshStats()
-        self.locks = RenderLocks(cache.disk)
         self._queue: OrderedDict[TileKey, tuple[Purged, int]] = OrderedDict()  # key -> (job, attempts)
         self._abandoned: set[TileKey] = set()  # in flight when their layer was redefined: not to be stored
         self._inflight: set[TileKey] = set()
@@ -139,13 +136,9 @@ class TileRefresher:
 
     async def _render(self, job: Purged, attempts: int) -> None:
         key = job.key
-        async with self.locks.hold(key):
-            if self.cache.get(key, job.recipe) is not None:  # another process re-rendered it since the edit
-                self.stats.shared += 1
-                return
-            # The cache's fill, as a request's miss: requests arriving meanwhile wait for this render instead of
-            # making their own, and an edit purged while it renders makes the store a no-op.
-            _, stored = await self.cache.fill(key, job.recipe, job.recipe)
+        # The cache's fill, as a request's miss: requests arriving meanwhile wait for this render instead of
+        # making their own, and an edit purged while it renders makes the store a no-op.
+        _, stored = await self.cache.fill(key, job.recipe, job.recipe)
         if key in self._abandoned:  # its layer was redefined meanwhile: the recipe is not to be tried again
             self.stats.skipped += 1
             return

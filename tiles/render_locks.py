@@ -1,11 +1,12 @@
-"""One background re-render per tile across the server's processes.
+"""One render per tile across the server's processes.
 
-Every process purges an edited tile and, with re-rendering on, would render it again: with two workers, each
-edit's tiles were rendered twice, and the second render of a dense z13 tile queued the first's readers behind
-it on a two-core machine. The processes share the disk cache, so the re-render of a key holds an exclusive
-``flock`` on one of a few lock files (by the key's hash) in the cache directory; the process that gets it second
-finds the tile on disk, stamped after the edit (``tiles/purge_history.py``), and takes it instead of rendering.
-``flock`` is released by the kernel when its holder dies, so a killed worker leaves no lock behind.
+Within a process a tile's concurrent misses share one render (``tiles/flights.py``); across processes each
+rendered it again: after an edit both workers re-rendered every purged tile, and the second render of a dense
+z13 tile queued the first one's readers behind it on a two-core machine. The processes share the disk cache, so
+a render holds an exclusive ``flock`` on one of many lock files (by the key's path) in the cache directory; the
+process that gets it second finds the tile on disk, stamped after the edit (``tiles/purge_history.py``), and
+takes it instead of rendering. ``flock`` is released by the kernel when its holder dies, so a killed worker
+leaves no lock behind; it is polled, not waited for in a thread, so waiting renders hold no executor thread.
 """
 
 from __future__ import annotations
@@ -18,9 +19,8 @@ import zlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from tiles.cache import TileKey
-
-BUCKETS = 64  # two keys that share a lock file only wait for each other's render
+BUCKETS = 4096  # keys that share a lock file wait for each other: rare among a few dozen renders at a time
+POLL_SECONDS = 0.005
 
 
 class RenderLocks:
@@ -28,13 +28,13 @@ class RenderLocks:
         self.directory = disk / ".locks" if disk is not None else None  # no layer id starts with a dot
 
     @contextlib.asynccontextmanager
-    async def hold(self, key: TileKey) -> AsyncIterator[None]:
-        """Hold the key's lock across processes (nothing without a disk cache: one process, its own flights)."""
+    async def hold(self, name: str) -> AsyncIterator[None]:
+        """Hold the lock of a tile (its cache path) across processes; nothing without a disk cache (one
+        process: its flights suffice)."""
         if self.directory is None:
             yield
             return
-        bucket = zlib.crc32(str(key.relative_path()).encode()) % BUCKETS
-        path = self.directory / f"{bucket:02d}"
+        path = self.directory / f"{zlib.crc32(name.encode()) % BUCKETS:04d}"
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -42,7 +42,12 @@ class RenderLocks:
             yield
             return
         try:
-            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)  # blocks only this task's thread
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    await asyncio.sleep(POLL_SECONDS)
             yield
         finally:
             os.close(fd)  # closing releases the lock

@@ -14,7 +14,7 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from layers.access import Principal
+from layers.access import PUBLIC, Principal
 from layers.catalog import Layer
 from spatial.database import libpq_url
 from tiles import raster
@@ -84,13 +84,17 @@ class TileService:
         if is_raster(layers):
             variant = TileKey.variant_of(look.style, look.fmt, str(layers[0].style.get("rescale")))
         else:
-            variant = TileKey.variant_of("mvt", who.visibility_class, query.digest())
+            variant = TileService.vector_variant(who, query)
         return TileKey(
             tuple(layer.id for layer in layers),
             tuple(layer.version for layer in layers),
             *address.key,
             variant,
         )
+
+    @staticmethod
+    def vector_variant(who: Principal, query: TileQuery) -> str:
+        return TileKey.variant_of("mvt", who.visibility_class, query.digest())
 
     async def render(
         self,
@@ -162,6 +166,8 @@ async def start_tile_service(pool: AsyncConnectionPool, url: str) -> TileService
     disk = cache_dir() if settings.cache_disk else None
     cache = TileCache(settings.cache_memory_mb * 1024 * 1024, disk, margin=settings.buffer / settings.extent)
     cache.usable = False  # until the listener is connected and has caught up
+    if settings.static_front:  # tiles/static_front.py: what nginx may send without asking
+        cache.public_variant = TileService.vector_variant(PUBLIC, TileQuery())
     listener = InvalidationListener(libpq_url(url), cache, catalog)
     refresher = None
     if settings.refresh:

@@ -44,6 +44,11 @@ class TileSettings(BaseSettings):
     refresh_recent_seconds: float = Field(
         default=300.0, description="Re-render only tiles served within this many seconds before the purge."
     )
+    static_front: bool = Field(
+        default=False,
+        description="Also write anonymous plain tiles for nginx to send from the disk cache (tiles/static_front.py;"
+        " `onemap tiles nginx` writes its configuration).",
+    )
     max_age: int = Field(default=60, description="Cache-Control max-age of tile responses, in seconds.")
     raster_dir: Path | None = Field(default=None, description="Where COGs live; default <data_dir>/rasters.")
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-tiles_app = typer.Typer(help="Vector and raster tiles: offline packages.")
+tiles_app = typer.Typer(help="Vector and raster tiles: offline packages, the nginx front.")
 LONGGANG = "114.05,22.55,114.40,22.85"
 
 
@@ -41,6 +41,25 @@ def seed(
     with tqdm(total=plan.count(), unit="tile", desc=f"{layer} z{zoom}") as bar:
         written = run_seed(libpq_url(url), plan, bar.update, workers=max(1, workers))
     typer.echo(f"{out}: {written} tiles written this run")
+
+
+@tiles_app.command()
+def nginx(
+    upstream: str = typer.Option("127.0.0.1:8000", help="host:port of `onemap serve`."),
+    listen: str = typer.Option("8080", help="What nginx listens on (port, or address:port)."),
+    out: Path | None = typer.Option(None, help="Write the server block here instead of printing it."),
+) -> None:
+    """The nginx server block that sends warm public tiles from onemap's disk cache and the rest to onemap.
+    Run onemap with ONEMAP_TILES_STATIC_FRONT=true so that the cache writes those tiles."""
+    from tiles.settings import cache_dir, get_tile_settings
+    from tiles.static_front import nginx_site
+
+    site = nginx_site(cache_dir(), upstream, listen, get_tile_settings().max_age)
+    if out is None:
+        typer.echo(site, nl=False)
+        return
+    out.write_text(site)
+    typer.echo(f"{out}: include it in nginx's http block; start onemap with ONEMAP_TILES_STATIC_FRONT=true")
 
 
 def register(app: typer.Typer) -> None:
