@@ -253,3 +253,44 @@ def test_two_processes_sharing_a_disk_cache_re_render_an_edited_tile_once(tmp_pa
         assert len(renders) == 1
 
     asyncio.run(scenario())
+
+
+def test_a_re_render_another_process_is_making_waits_while_the_next_tile_is_rendered(tmp_path: Path) -> None:
+    """Both processes queue an edit's tiles in the same order: one that finds a tile's render under way elsewhere
+    renders the next tile instead of waiting, and comes back for the first one's stored copy."""
+    from tiles.render_locks import RenderLocks
+
+    async def scenario() -> None:
+        cache = TileCache(10_000_000, tmp_path / "cache", margin=0.0)
+        refresher = TileRefresher(cache, TileSettings(refresh_concurrency=1))
+        rendered: list[int] = []
+
+        def recipe_for(z: int) -> Any:
+            async def recipe() -> bytes:
+                rendered.append(z)
+                return b"after the edit"
+
+            return recipe
+
+        first, second = _key(16), _key(17)
+        for key in (first, second):
+            cache.put(key, b"before the edit", cache.generation(key.layers), recipe_for(key.z))
+            cache.memory.entries[key].used += 1 if key is first else 0  # the first is queued first
+        refresher.start()
+        peer = RenderLocks(tmp_path / "cache")
+        async with peer.hold(os.fspath(first.relative_path())):  # the other process renders the first tile
+            cache.invalidate({"buildings"}, [BOX], change_id=1)
+            cache.applied = 1
+            for _ in range(500):
+                if rendered:
+                    break
+                await asyncio.sleep(0.01)
+            assert rendered == [17]  # the second, while the first is held
+        for _ in range(500):
+            if cache.holds(first):
+                break
+            await asyncio.sleep(0.01)
+        assert cache.holds(first)
+        await refresher.stop()
+
+    asyncio.run(scenario())

@@ -226,7 +226,7 @@ class TileCache:
         processes too: a process that waited for another's render of the key takes the tile it stored."""
 
         async def render_and_store() -> tuple[CachedTile, bool]:
-            async with self._locks.hold(os.fspath(key.relative_path())):
+            async with self._locks.hold(os.fspath(key.relative_path())):  # see rendering_elsewhere
                 generation = self.generation(key.layers)  # before rendering: an edit meanwhile drops the tile
                 stamp = self.applied
                 found = self.get(key, recipe)
@@ -235,6 +235,10 @@ class TileCache:
                 return self.store(key, await render(), generation, recipe, stamp)
 
         return await self._flights.once((key, self.generation(key.layers)), render_and_store)
+
+    def rendering_elsewhere(self, key: TileKey) -> bool:
+        """Whether a render of the key (or of one sharing its lock) is under way, in this process or another."""
+        return self._locks.busy(os.fspath(key.relative_path()))
 
     def _publish(self, key: TileKey, body: bytes) -> None:
         if self.disk is not None and key.variant == self.public_variant and len(key.layers) == 1:

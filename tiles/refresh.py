@@ -23,6 +23,7 @@ from tiles.cache import Purged, TileCache, TileKey
 from tiles.settings import TileSettings
 
 log = logging.getLogger("onemap.tiles.refresh")
+BUSY_PAUSE_SECONDS = 0.005
 RETRIES = 3  # a tile whose re-render keeps racing edits is left to the next request after this many drops
 
 
@@ -121,6 +122,14 @@ class TileRefresher:
             key, (job, attempts) = self._queue.popitem(last=False)
             if self.cache.holds(key):  # a request rendered it meanwhile
                 self.stats.skipped += 1
+                continue
+            if self.cache.rendering_elsewhere(key) and self._queue:
+                # Another process (or request) is rendering it: take the next one, and come back to this one for
+                # the copy that render stores. Every process pops the same keys in the same order, so waiting
+                # here would make the processes' re-renders one at a time.
+                self._queue[key] = (job, attempts)
+                self._queue.move_to_end(key)
+                await asyncio.sleep(BUSY_PAUSE_SECONDS)  # when every queued key is busy, no spinning
                 continue
             self._inflight.add(key)
             try:

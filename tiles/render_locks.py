@@ -27,6 +27,26 @@ class RenderLocks:
     def __init__(self, disk: Path | None) -> None:
         self.directory = disk / ".locks" if disk is not None else None  # no layer id starts with a dot
 
+    def busy(self, name: str) -> bool:
+        """Whether another render holds the tile's lock now (a hint: it may be released the next moment)."""
+        if self.directory is None:
+            return False
+        try:
+            fd = os.open(self._path(name), os.O_RDWR)
+        except OSError:  # no lock file yet: nobody has rendered a tile of this bucket
+            return False
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+
+    def _path(self, name: str) -> Path:
+        assert self.directory is not None
+        return self.directory / f"{zlib.crc32(name.encode()) % BUCKETS:04d}"
+
     @contextlib.asynccontextmanager
     async def hold(self, name: str) -> AsyncIterator[None]:
         """Hold the lock of a tile (its cache path) across processes; nothing without a disk cache (one
@@ -34,7 +54,7 @@ class RenderLocks:
         if self.directory is None:
             yield
             return
-        path = self.directory / f"{zlib.crc32(name.encode()) % BUCKETS:04d}"
+        path = self._path(name)
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
