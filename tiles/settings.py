@@ -31,9 +31,10 @@ class TileSettings(BaseSettings):
     cache_dir: Path | None = Field(default=None, description="Disk cache; default <data_dir>/tile-cache.")
     cache_disk: bool = True
     # Off by default for now: on the full district with two workers on two cores, re-rendering after every edit
-    # halved the writes the server acknowledges after a read phase (316 -> 183 writes/s) and still took 1-2 s
-    # (p95) to bring a tile back warm, above its 1 s goal (benchmarks/tile_freshness.py). Turn it on where
-    # edits are rare and tiles are read often.
+    # still halves the writes 16 writers get acknowledged (198 -> 99 writes/s, benchmarks/load_mixed.py), as every
+    # write's tiles are rendered again while the next writes arrive. With it on, an edited tile is back warm and
+    # fresh in p95 0.5-1.1 s at z10-z18 under 16 readers (benchmarks/tile_freshness.py). Turn it on where edits
+    # are rare and tiles are read often.
     refresh: bool = Field(
         default=False, description="Re-render in the background the cached tiles an edit purged (tiles/refresh.py)."
     )
