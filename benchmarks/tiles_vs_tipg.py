@@ -538,12 +538,7 @@ def default_phases(url: str, args: Any, tile_lists: dict[str, list[Tile]], z10: 
         with running(lambda: nginx_server(static_root, static_dir / "nginx", saved["empty"], args.workers)) as nginx:
             same_static_bytes(nginx, static_root, [onemap_path(*t) for t in tile_lists["z12_z16"]], saved["empty"])
             static: dict[str, Any] = {"server": nginx_version(), **saved, "same_bytes": True}
-            for name, tiles in tile_lists.items():
-                load = wrk(nginx, [onemap_path(*t) for t in tiles], args.clients, args.seconds)
-                if name == "z12_z16":
-                    static["load"] = load
-                else:
-                    static[name] = {"load": load}
+            static.update(load_per_list(nginx, tile_lists, args))
             static["peak_rss_mb"] = nginx.peak_rss_mb()
             results["static"] = static
             print("static", json.dumps({k: v for k, v in static.items() if k != "empty"}), flush=True)
@@ -563,6 +558,18 @@ def default_phases(url: str, args: Any, tile_lists: dict[str, list[Tile]], z10: 
     return results
 
 
+def load_per_list(server: Server, tile_lists: dict[str, list[Tile]], args: Any) -> dict[str, Any]:
+    """wrk over each tile list at onemap's paths: the z12-z16 load at the top, the others under their names."""
+    entry: dict[str, Any] = {}
+    for name, tiles in tile_lists.items():
+        load = wrk(server, [onemap_path(*t) for t in tiles], args.clients, args.seconds)
+        if name == "z12_z16":
+            entry["load"] = load
+        else:
+            entry[name] = {"load": load}
+    return entry
+
+
 def front_phase(
     url: str, args: Any, tile_lists: dict[str, list[Tile]], static_root: Path, empty: list[str]
 ) -> dict[str, Any]:
@@ -579,12 +586,7 @@ def front_phase(
                 sizes(front, paths)  # the pass that renders and publishes them
                 same_static_bytes(front, static_root, paths, empty)
                 entry["same_bytes"] = True
-                for name, tiles in tile_lists.items():
-                    load = wrk(front, [onemap_path(*t) for t in tiles], args.clients, args.seconds)
-                    if name == "z12_z16":
-                        entry["load"] = load
-                    else:
-                        entry[name] = {"load": load}
+                entry.update(load_per_list(front, tile_lists, args))
                 entry["peak_rss_mb"] = front.peak_rss_mb() + app.peak_rss_mb()
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
