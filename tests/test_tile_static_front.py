@@ -139,3 +139,23 @@ def test_everything_else_goes_to_onemap(front: str) -> None:
     assert collections.status_code == 200 and collections.json()["collections"]
     refused = httpx.get(f"{front}/collections/buildings/tiles/WebMercatorQuad/99/0/0")
     assert refused.status_code == 404 and "zoom 99 is outside" in refused.json()["detail"]  # onemap's message
+
+
+def test_the_cli_writes_a_server_block_nginx_accepts(tile_env: Path) -> None:
+    from typer.testing import CliRunner
+
+    from api.cli import _register, app
+
+    _register()
+    site = tile_env / "cli-site.conf"
+    result = CliRunner().invoke(app, ["tiles", "nginx", "--upstream", "127.0.0.1:8000", "--listen", "127.0.0.1:18081",
+                                      "--out", str(site)])
+    assert result.exit_code == 0, result.output
+    assert str((tile_env / "cache").resolve()) in site.read_text()  # the configured disk cache
+    run = tile_env / "cli-nginx"
+    run.mkdir()
+    (run / "nginx.conf").write_text(f"error_log {run}/error.log;\npid {run}/nginx.pid;\nevents {{}}\n"
+                                    f"http {{\n    include {site};\n}}\n")
+    checked = subprocess.run([NGINX, "-t", "-p", str(run), "-c", str(run / "nginx.conf"), "-e", str(run / "e.log")],
+                             capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
