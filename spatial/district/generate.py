@@ -20,7 +20,13 @@ from spatial.district.enterprises import generate_enterprises
 from spatial.district.events import generate_events
 from spatial.district.people import assign_residences, generate_persons, generate_units
 from spatial.district.scale import Scale
-from spatial.district.sources import SOCIAL_SECURITY_COVERAGE, SOURCE_SPECS, source_records
+from spatial.district.sources import (
+    SOCIAL_SECURITY_COVERAGE,
+    SOURCE_SPECS,
+    SourceSpec,
+    department_values,
+    records_of,
+)
 from spatial.district.terrain import load_terrain
 
 STREAMS = ("admin", "buildings", "persons", "residences", "enterprises", "events", "sources", "units")
@@ -49,7 +55,33 @@ class DistrictSpec:
         return np.random.default_rng([self.seed, STREAMS.index(stream)])
 
 
+@dataclass(frozen=True)
+class DepartmentTable:
+    """One slice of a department's records: the values it sends (disagreements planted), the truth of the same
+    entities (same index: keys, and what the department also holds, such as footprints), and what was planted."""
+
+    source: SourceSpec
+    slice_no: int
+    values: pd.DataFrame
+    truth: pd.DataFrame
+    planted: pd.DataFrame
+
+
 def generate_district(spec: DistrictSpec) -> Iterator[TablePart]:
+    tables: dict[str, pd.DataFrame] = {}
+    for part in _entity_parts(spec):
+        tables[part.table] = part.rows
+        yield part
+    events = generate_events(spec.scale.events, tables["building"], spec.rng("events"))
+    yield TablePart("event", "event", events)
+    for table in department_tables(spec, tables):
+        name = f"source:{table.source.department}:{table.source.entity_kind}:{table.slice_no}"
+        yield TablePart(name, "source_record", records_of(table.source, table.values))
+        yield TablePart(name + ":planted", "planted_disagreement", table.planted)
+
+
+def _entity_parts(spec: DistrictSpec) -> Iterator[TablePart]:
+    """The archives' own tables (all but events), in load order."""
     scale = spec.scale
     admin = build_admin_areas(scale, spec.rng("admin"))
     admin["valid_from"] = pd.Timestamp("2017-01-07", tz="UTC")  # Longgang's streets as reorganised in 2017
@@ -72,10 +104,6 @@ def generate_district(spec: DistrictSpec) -> Iterator[TablePart]:
     enterprises = generate_enterprises(scale.enterprises, buildings, units, spec.rng("enterprises"))
     enterprises["valid_from"] = pd.to_datetime(enterprises["registered_on"]).dt.tz_localize("UTC")
     yield TablePart("enterprise", "enterprise", enterprises)
-
-    yield TablePart("event", "event", generate_events(scale.events, buildings, spec.rng("events")))
-
-    yield from _source_parts(spec, buildings, units, persons, residences, enterprises)
 
 
 def _place_buildings(spec: DistrictSpec, admin: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -129,14 +157,15 @@ def _estate_names(admin: gpd.GeoDataFrame) -> dict[str, str]:
     }
 
 
-def _source_parts(
-    spec: DistrictSpec,
-    buildings: gpd.GeoDataFrame,
-    units: pd.DataFrame,
-    persons: pd.DataFrame,
-    residences: pd.DataFrame,
-    enterprises: gpd.GeoDataFrame,
-) -> Iterator[TablePart]:
+def department_tables(
+    spec: DistrictSpec, tables: dict[str, pd.DataFrame] | None = None
+) -> Iterator[DepartmentTable]:
+    """Every department's records, slice by slice; `tables` are the archives' tables by name when already made
+    (generated from `spec` otherwise)."""
+    if tables is None:
+        tables = {part.table: part.rows for part in _entity_parts(spec)}
+    buildings, units, persons = tables["building"], tables["house_unit"], tables["person"]
+    residences, enterprises = tables["residence"], tables["enterprise"]
     rng = spec.rng("sources")
     building_code = buildings.set_index("id")["code"]
     home = residences[residences["valid_to"].isna()].set_index("person_id")["house_unit_id"]
@@ -157,10 +186,15 @@ def _source_parts(
             truth = truth[covered]
         for start in range(0, len(truth), PERSON_CHUNK):
             part = truth.iloc[start : start + PERSON_CHUNK]
-            records, planted = source_records(source, part, spec.disagreement_rate, rng)
-            name = f"source:{source.department}:{source.entity_kind}:{start // PERSON_CHUNK}"
-            yield TablePart(name, "source_record", records)
-            yield TablePart(name + ":planted", "planted_disagreement", planted)
+            values, planted = department_values(source, part, spec.disagreement_rate, rng)
+            yield DepartmentTable(source, start // PERSON_CHUNK, values, part, planted)
 
 
-__all__ = ["STREET_NAMES", "DistrictSpec", "TablePart", "generate_district"]
+__all__ = [
+    "STREET_NAMES",
+    "DepartmentTable",
+    "DistrictSpec",
+    "TablePart",
+    "department_tables",
+    "generate_district",
+]

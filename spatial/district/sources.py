@@ -64,6 +64,15 @@ def source_records(
     spec: SourceSpec, truth: pd.DataFrame, rate: float, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(records, planted): `truth` has one row per entity with every field of `spec`."""
+    values, planted = department_values(spec, truth, rate, rng)
+    return records_of(spec, values), planted
+
+
+def department_values(
+    spec: SourceSpec, truth: pd.DataFrame, rate: float, rng: np.random.Generator
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(values, planted): the department's fields of each entity in `truth` (same index), a share `rate` of
+    them changed on a verifying field, and which (department, entity kind, key, attribute) were changed."""
     values = truth[list(spec.fields)].copy()
     planted = pd.DataFrame(columns=["department", "entity_kind", "entity_key", "attribute"])
     if spec.verifies and rate > 0:
@@ -80,7 +89,12 @@ def source_records(
                 "attribute": np.where(attribute == "building_code_room", "room_no", attribute),
             }
         )
-    records = pd.DataFrame(
+    return values, planted
+
+
+def records_of(spec: SourceSpec, values: pd.DataFrame) -> pd.DataFrame:
+    """Source records (department, entity kind, key, JSON payload) of a department's values."""
+    return pd.DataFrame(
         {
             "department": spec.department,
             "entity_kind": spec.entity_kind,
@@ -88,7 +102,6 @@ def source_records(
             "payload": json_objects(values),
         }
     )
-    return records, planted
 
 
 def _perturb(values: pd.DataFrame, attribute: str, rows: np.ndarray, rng: np.random.Generator) -> None:
