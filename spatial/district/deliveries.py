@@ -1,0 +1,220 @@
+"""The generated departments' records written as the departments deliver them: each in its own file format,
+encoding and CRS, under the column names and coded values of its default mapping (so the shipped mappings read
+them back), with an answer key saying which true entity each delivered row is about and where a disagreement was
+planted.
+
+The headers and the values as sent are read from ``spatial/sources/mappings/<department>.yaml``, the one home of
+a department's words: a column the mapping does not know cannot be written."""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import geopandas as gpd
+import pandas as pd
+from openpyxl import Workbook
+
+from spatial.district.generate import DepartmentTable
+from spatial.sources.mapping import ColumnMapping, default_mapping
+
+ANSWER_KEY = "answer_key.parquet"
+ANSWER_COLUMNS = ("department", "file", "row", "entity_kind", "entity_key", "planted", "planted_attribute")
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a department delivers: its file, the format, and what it holds beyond the generator's fields."""
+
+    filename: str  # "{street}" is replaced by the street code for departments that deliver per street
+    format: str  # csv, xlsx, shapefile or gpkg
+    encoding: str = "utf-8"
+    also: tuple[str, ...] = ()  # truth columns the department's file also holds (the survey's address, name)
+    crs: str | None = None  # the CRS of the footprints; None: the file has no geometry
+    title: str | None = None  # a title row above an xlsx header, as departments' sheets have
+    per_street: bool = False  # one file per street (grid centres fill in their street's sheet)
+
+
+SHAPES: dict[str, Shape] = {
+    "police": Shape("police_户籍人口.csv", "csv", encoding="gbk"),
+    "social_security": Shape("social_security_参保人员.csv", "csv"),
+    "grid": Shape(
+        "grid_实有人口居住登记_{street}.xlsx", "xlsx", title="实有人口居住登记表", per_street=True
+    ),
+    "market": Shape("market_市场主体.xlsx", "xlsx", title="市场主体登记信息"),
+    # Excel's "CSV UTF-8" starts with a byte-order mark.
+    "industry": Shape("industry_工业企业.csv", "csv", encoding="utf-8-sig"),
+    "housing": Shape(
+        "housing_楼栋.zip", "shapefile", encoding="gbk", also=("address", "name"), crs="EPSG:4547"
+    ),
+    "urban_management": Shape("urban_management_巡查楼栋.gpkg", "gpkg", crs="EPSG:4490"),
+}
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    department: str
+    path: Path
+    rows: int
+
+
+class _Writer(Protocol):
+    def append(self, frame: pd.DataFrame) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _CsvWriter:
+    def __init__(self, path: Path, encoding: str) -> None:
+        # Strict encoding: a name GBK cannot hold fails here, not silently as '?' in the delivery.
+        self._handle = path.open("w", encoding=encoding, errors="strict", newline="")
+        self._header = True
+
+    def append(self, frame: pd.DataFrame) -> None:
+        frame.to_csv(self._handle, index=False, header=self._header)
+        self._header = False
+
+    def close(self) -> None:
+        self._handle.close()
+
+
+class _XlsxWriter:
+    def __init__(self, path: Path, title: str | None) -> None:
+        self._path = path
+        self._book = Workbook(write_only=True)
+        self._sheet = self._book.create_sheet(path.stem[:31])
+        self._title = title
+        self._header = True
+
+    def append(self, frame: pd.DataFrame) -> None:
+        if self._header:
+            if self._title:
+                self._sheet.append([self._title])
+            self._sheet.append(list(frame.columns))
+            self._header = False
+        cells = frame.astype(object).where(frame.notna(), None)
+        for row in cells.itertuples(index=False, name=None):
+            self._sheet.append(list(row))  # text stays text: ID numbers keep their digits and X
+
+    def close(self) -> None:
+        self._book.save(self._path)
+
+
+class _VectorWriter:
+    """Footprints are few (buildings): gathered, then written in one go by pyogrio."""
+
+    def __init__(self, path: Path, shape: Shape) -> None:
+        self._path = path
+        self._shape = shape
+        self._frames: list[gpd.GeoDataFrame] = []
+
+    def append(self, frame: pd.DataFrame) -> None:
+        assert isinstance(frame, gpd.GeoDataFrame)
+        self._frames.append(frame)
+
+    def close(self) -> None:
+        frame = gpd.GeoDataFrame(pd.concat(self._frames), crs=self._frames[0].crs).to_crs(self._shape.crs)
+        if self._shape.format == "gpkg":
+            frame.to_file(self._path, driver="GPKG", layer=self._path.stem, engine="pyogrio")
+            return
+        with tempfile.TemporaryDirectory(prefix="onemap-shapefile-") as folder:
+            shp = Path(folder) / f"{self._path.stem.split('_', 1)[-1]}.shp"
+            # The encoding makes the driver write the DBF in GBK and say so in a .cpg.
+            frame.to_file(shp, driver="ESRI Shapefile", encoding=self._shape.encoding, engine="pyogrio")
+            with zipfile.ZipFile(self._path, "w", zipfile.ZIP_DEFLATED) as archive:
+                for part in sorted(Path(folder).iterdir()):
+                    archive.write(part, part.name)
+
+
+def _writer(path: Path, shape: Shape) -> _Writer:
+    if shape.format == "csv":
+        return _CsvWriter(path, shape.encoding)
+    if shape.format == "xlsx":
+        return _XlsxWriter(path, shape.title)
+    return _VectorWriter(path, shape)
+
+
+def _as_sent(translations: dict[str, str]) -> dict[str, str]:
+    """Stored code -> the first word the mapping reads as it (M -> 男, active -> 存续)."""
+    spoken: dict[str, str] = {}
+    for sent, stored in translations.items():
+        spoken.setdefault(stored, sent)
+    return spoken
+
+
+def _header(mapping: ColumnMapping, attribute: str, department: str) -> str:
+    if attribute not in mapping.columns.values():
+        raise ValueError(
+            f"the {department} default mapping has no column for {attribute!r}: add its header to the mapping"
+        )
+    return mapping.alias_of(attribute)
+
+
+def department_frame(table: DepartmentTable, shape: Shape, mapping: ColumnMapping) -> pd.DataFrame:
+    """A slice of a department's records as its file holds them: its headers, its words, its footprints."""
+    department = table.source.department
+    frame = pd.concat([table.values, table.truth[list(shape.also)]], axis=1)
+    for attribute, translations in mapping.values.items():
+        if attribute in frame:
+            spoken = _as_sent(translations)
+            frame[attribute] = frame[attribute].map(lambda value, s=spoken: s.get(value, value))
+    frame.columns = [_header(mapping, str(a), department) for a in frame.columns]
+    if shape.crs is None:
+        return frame
+    truth = table.truth
+    assert isinstance(truth, gpd.GeoDataFrame), f"{department} delivers footprints: its truth has none"
+    return gpd.GeoDataFrame(frame, geometry=truth.geometry.to_numpy(), crs=truth.crs)
+
+
+def _answer_rows(table: DepartmentTable, file: str, first_row: int, index: pd.Index) -> pd.DataFrame:
+    planted = dict(zip(table.planted["entity_key"], table.planted["attribute"], strict=True))
+    keys = table.truth.loc[index, table.source.key].astype(str).to_numpy()
+    attribute = pd.Series(keys).map(planted).astype(object)
+    return pd.DataFrame(
+        {
+            "department": table.source.department,
+            "file": file,
+            "row": range(first_row, first_row + len(index)),
+            "entity_kind": table.source.entity_kind,
+            "entity_key": keys,
+            "planted": attribute.notna().to_numpy(),
+            "planted_attribute": attribute.where(attribute.notna(), None).to_numpy(),
+        }
+    )
+
+
+def write_deliveries(tables: Iterable[DepartmentTable], folder: Path) -> list[DeliveredFile]:
+    """Write every department's file into `folder`, and the answer key beside them; returns the files."""
+    folder.mkdir(parents=True, exist_ok=True)
+    writers: dict[str, _Writer] = {}
+    rows: dict[str, int] = {}
+    departments: dict[str, str] = {}
+    answers: list[pd.DataFrame] = []
+    mappings: dict[str, ColumnMapping] = {}
+    for table in tables:
+        department = table.source.department
+        shape = SHAPES[department]
+        mapping = mappings.setdefault(department, default_mapping(department))
+        frame = department_frame(table, shape, mapping)
+        if shape.per_street:
+            street = table.truth["building_code"].astype(str).str[:9].to_numpy()
+            pieces = [(shape.filename.format(street=s), frame[street == s]) for s in sorted(set(street))]
+        else:
+            pieces = [(shape.filename, frame)]
+        for name, piece in pieces:
+            if name not in writers:
+                writers[name] = _writer(folder / name, shape)
+                rows[name] = 0
+                departments[name] = department
+            writers[name].append(piece)
+            answers.append(_answer_rows(table, name, rows[name] + 1, piece.index))
+            rows[name] += len(piece)
+    for writer in writers.values():
+        writer.close()
+    key = pd.concat(answers, ignore_index=True) if answers else pd.DataFrame(columns=list(ANSWER_COLUMNS))
+    key.to_parquet(folder / ANSWER_KEY, index=False)
+    return [DeliveredFile(departments[name], folder / name, rows[name]) for name in writers]
