@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import typer
 
@@ -15,11 +16,26 @@ def generate(
     ),
     seed: int = typer.Option(42, help="Same seed, same district."),
     disagreement_rate: float = typer.Option(0.02, help="Share of verifying source values made to disagree."),
+    as_deliveries: Path | None = typer.Option(
+        None,
+        "--as-deliveries",
+        help="Instead of loading, write the departments' delivery files and the answer key into this folder.",
+        file_okay=False,
+    ),
 ) -> None:
-    """Generate the synthetic Longgang district and bulk-load it (resumes an interrupted load)."""
+    """Generate the synthetic Longgang district and bulk-load it (resumes an interrupted load), or write it as
+    the departments' delivery files with an answer key (--as-deliveries DIR; no database needed)."""
     from api.setup import initialise_database
-    from spatial.district.load_district import load_district
+    from spatial.district.load_district import load_district, write_district_deliveries
 
+    if as_deliveries is not None:
+        started = time.perf_counter()
+        files = write_district_deliveries(as_deliveries, scale, seed, disagreement_rate)
+        seconds = time.perf_counter() - started
+        for name, rows in files.items():
+            typer.echo(f"{name}: {rows:,} rows")
+        typer.echo(f"wrote {len(files)} delivery files and the answer key to {as_deliveries} in {seconds:.1f} s")
+        return
     url = database_url()
     initialise_database(url)
     started = time.perf_counter()
@@ -42,7 +58,7 @@ def demo(
 
     # Held around both steps: the cluster stops with the demo if the demo started it.
     with embedded_cluster_running(get_settings()):
-        generate(scale="small", seed=42, disagreement_rate=0.02)
+        generate(scale="small", seed=42, disagreement_rate=0.02, as_deliveries=None)
         if not load_only:
             serve(host=host, port=port, workers=None)
 
