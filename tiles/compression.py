@@ -16,6 +16,15 @@ def gzip_tile(body: bytes) -> bytes:
     return igzip.compress(body, LEVEL, mtime=0)
 
 
+# gzip of an empty body is 20 bytes (header and trailer); anything this short may be an empty tile.
+EMPTY_GZIP = 32
+
+
+def is_empty_tile(body: bytes) -> bool:
+    """Whether a stored tile holds nothing (an MVT with no feature, gzip-compressed or not)."""
+    return len(body) <= EMPTY_GZIP and not unzip(body)
+
+
 def unzip(body: bytes) -> bytes:
     """The tile's bytes as they are when not gzip-compressed, decompressed when they are."""
     return igzip.decompress(body) if body[:2] == b"\x1f\x8b" else body

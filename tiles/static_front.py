@@ -21,21 +21,20 @@ import logging
 import os
 from pathlib import Path
 
-from tiles.compression import unzip
+from tiles.compression import is_empty_tile
 
 log = logging.getLogger("onemap.tiles.static_front")
 PUBLIC_DIR = ".public"  # no layer id starts with a dot (spatial/schema.py's layer_id_format)
 PUBLIC_FILE = "public.mvt.gz"
-EMPTY_GZIP = 32  # gzip of an empty body is 20 bytes: anything this short may be an empty tile
 
 
 def publish(disk: Path, layer: str, layer_dir: str, cell: Path, body: bytes) -> None:
     """Write a public tile's gzip ``body`` into its cell directory (``layer_dir/<tms>/<z>/<x>/<y>``) and point
     the layer's public link at ``layer_dir``."""
-    if len(body) <= EMPTY_GZIP and not unzip(body):
+    target = disk / cell / PUBLIC_FILE
+    if is_empty_tile(body) or target.exists():  # a cell's file goes only with the cell: one there is current
         return
     try:
-        target = disk / cell / PUBLIC_FILE
         temporary = target.with_name(f"{PUBLIC_FILE}.{os.getpid()}.tmp")
         temporary.write_bytes(body)
         os.replace(temporary, target)

@@ -11,15 +11,13 @@ from api.routers.ogc_common import JSON, TILESETS_VECTOR, base_url, link
 from layers.access import Principal
 from layers.catalog import Layer
 from tiles.cache import CachedTile
-from tiles.compression import unzip
+from tiles.compression import is_empty_tile, unzip
 from tiles.query import TileQuery
 from tiles.service import MVT, TileService
 from tiles.settings import get_tile_settings
 
 # With TILESETS_VECTOR, the link relation from a raster collection to its (image) tilesets (OGC API - Tiles).
 TILESETS_MAP = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map"
-# gzip of an empty body is 20 bytes (header and trailer); anything that short may be an empty tile.
-EMPTY_GZIP = 32
 
 
 def get_tile_service(request: Request) -> TileService:
@@ -90,7 +88,7 @@ def tile_response(request: Request, tile: CachedTile, media_type: str, who: Prin
     headers = _headers(tile, who)
     if _not_modified(request, tile):
         return Response(status_code=304, headers=headers)
-    if media_type == MVT and len(tile.body) <= EMPTY_GZIP and not unzip(tile.body):
+    if media_type == MVT and is_empty_tile(tile.body):
         return Response(status_code=204, headers=headers)
     if media_type == MVT:
         if "gzip" in request.headers.get("accept-encoding", ""):

@@ -60,14 +60,6 @@ SOURCE_SPECS = (
 SOCIAL_SECURITY_COVERAGE = 0.6  # share of people with a social-security record
 
 
-def source_records(
-    spec: SourceSpec, truth: pd.DataFrame, rate: float, rng: np.random.Generator
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(records, planted): `truth` has one row per entity with every field of `spec`."""
-    values, planted = department_values(spec, truth, rate, rng)
-    return records_of(spec, values), planted
-
-
 def department_values(
     spec: SourceSpec, truth: pd.DataFrame, rate: float, rng: np.random.Generator
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
