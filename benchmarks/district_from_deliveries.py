@@ -8,7 +8,8 @@ by department, and the archives compared with the generator's truth.
 Destroys the archives and deliveries of the database it runs on (`onemap db url`, or --database-url): run it
 on a scratch data directory, freshly generated. Reports per archive the entities the generator made, those
 fusion made from the files, key precision and recall, and per compared attribute the share equal to the truth;
-the time of writing, delivering and fusing; JSON in --out.
+entity resolution of the rows sent with a key missing or garbled (precision: rows linked to their true entity
+among those linked; recall: among all such rows); the time of writing, delivering and fusing; JSON in --out.
 """
 
 from __future__ import annotations
@@ -35,41 +36,68 @@ from spatial.sources.deliveries import DeliveryRequest, deliver_file  # noqa: E4
 HERE = Path(__file__).resolve().parent
 # The authorities first, so that the verifying departments' records find the entities they are about.
 ORDER = ("housing", "police", "market", "grid", "social_security", "industry", "urban_management")
-# archive -> (key column, attributes compared with the truth)
+# archive -> (the query of its natural key and compared attributes, the attributes)
 ARCHIVES = {
-    "building": ("code", ("floors", "use", "built_year", "grid_code")),
-    "person": ("id_number", ("name", "sex", "birth_date")),
-    "enterprise": ("credit_code", ("name", "status")),
-    "house_unit": ("id", ()),
-    "residence": ("id", ()),
-}
+    "building": ("SELECT code AS key, floors, use, built_year, grid_code FROM onemap.building",
+                 ("floors", "use", "built_year", "grid_code")),
+    "person": ("SELECT id_number AS key, name, sex, birth_date FROM onemap.person", ("name", "sex", "birth_date")),
+    "enterprise": ("SELECT credit_code AS key, name, status FROM onemap.enterprise", ("name", "status")),
+    "house_unit": ("SELECT g.code || '/' || u.unit_no || '/' || u.room_no AS key, u.floor, u.area_m2, u.use "
+                   "FROM onemap.house_unit u JOIN onemap.building g ON g.id = u.building_id",
+                   ("floor", "area_m2", "use")),
+    # a person's current home: who lives in which room
+    "residence": ("SELECT p.id_number || '@' || g.code || '/' || u.unit_no || '/' || u.room_no AS key "
+                  "FROM onemap.residence r JOIN onemap.person p ON p.id = r.person_id "
+                  "JOIN onemap.house_unit u ON u.id = r.house_unit_id JOIN onemap.building g ON g.id = u.building_id "
+                  "WHERE r.valid_to IS NULL", ()),
+}  # fmt: skip
 
 
 def snapshot(conn: psycopg.Connection[Any]) -> dict[str, pd.DataFrame]:
     frames = {}
-    for table, (key, attributes) in ARCHIVES.items():
-        columns = ", ".join((key, *attributes))
-        rows = conn.execute(f"SELECT {columns} FROM onemap.{table}").fetchall()
-        frames[table] = pd.DataFrame(rows, columns=[key, *attributes])
+    for table, (query, attributes) in ARCHIVES.items():
+        frames[table] = pd.DataFrame(conn.execute(query).fetchall(), columns=["key", *attributes])
     return frames
 
 
+def delivered_keys(conn: psycopg.Connection[Any], delivery_id: int, rows: int) -> list[str | None]:
+    """The key each row of a delivery ended with (after resolution), by row; None for a row not accepted."""
+    rejected = {r for (r,) in conn.execute(
+        "SELECT row_no FROM onemap.source_rejection WHERE delivery_id = %s", (delivery_id,))}
+    keys = iter(k for (k,) in conn.execute(
+        "SELECT entity_key FROM onemap.source_record WHERE delivery_id = %s ORDER BY id", (delivery_id,)))
+    return [None if row in rejected else next(keys) for row in range(1, rows + 1)]
+
+
+def resolution(answer_key: pd.DataFrame) -> dict[str, Any]:
+    """Rows sent with a key missing or garbled: linked to their true entity, to another, or not at all."""
+    damaged = answer_key[answer_key["key_damage"].notna()]
+    linked = damaged[damaged["final_key"].notna() & (damaged["final_key"] != damaged["sent_key"].fillna(""))]
+    right = int((linked["final_key"] == linked["entity_key"]).sum())
+    by_damage = {str(d): {"rows": len(g), "linked_right": int((g["final_key"] == g["entity_key"]).sum())}
+                 for d, g in damaged.groupby("key_damage")}
+    return {"rows": len(damaged), "linked": len(linked), "linked_right": right,
+            "precision": right / len(linked) if len(linked) else 0.0,
+            "recall": right / len(damaged) if len(damaged) else 0.0, "by_damage": by_damage}
+
+
 def compare(truth: dict[str, pd.DataFrame], born: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """Per archive: which entities were made (by natural key), and with what attributes."""
     result: dict[str, Any] = {}
-    for table, (key, attributes) in ARCHIVES.items():
-        expected, made = truth[table], born[table]
-        entry: dict[str, Any] = {"truth": len(expected), "born": len(made)}
-        if attributes:  # entities with a natural key: which were made, and with what
-            expected_keys, made_keys = set(expected[key].astype(str)), set(made[key].astype(str))
-            found = expected_keys & made_keys
-            entry["precision"] = len(found) / len(made_keys) if made_keys else 0.0
-            entry["recall"] = len(found) / len(expected_keys) if expected_keys else 0.0
-            joined = expected.astype({key: str}).merge(made.astype({key: str}), on=key, suffixes=("", "_born"))
-            entry["attributes_equal"] = {
+    for table, (_, attributes) in ARCHIVES.items():
+        expected, made = truth[table].astype({"key": str}), born[table].astype({"key": str})
+        expected_keys, made_keys = set(expected["key"]), set(made["key"])
+        found = expected_keys & made_keys
+        joined = expected.merge(made, on="key", suffixes=("", "_born"))
+        result[table] = {
+            "truth": len(expected), "born": len(made),
+            "precision": len(found) / len(made_keys) if made_keys else 0.0,
+            "recall": len(found) / len(expected_keys) if expected_keys else 0.0,
+            "attributes_equal": {
                 a: float((joined[a].astype(str) == joined[f"{a}_born"].astype(str)).mean()) if len(joined) else 0.0
                 for a in attributes
-            }
-        result[table] = entry
+            },
+        }  # fmt: skip
     return result
 
 
@@ -88,7 +116,7 @@ def main() -> None:
                     "--as-deliveries", str(folder)], check=True)
     timings: dict[str, float] = {"write_s": time.perf_counter() - started}
     answer_key = pd.read_parquet(folder / ANSWER_KEY)
-    files = answer_key.groupby("file")["department"].first()
+    files = answer_key.groupby("file")[["department", "entity_kind"]].first()
     steps: list[dict[str, Any]] = []
     with psycopg.connect(libpq_url(url)) as conn:
         truth = snapshot(conn)
@@ -99,11 +127,14 @@ def main() -> None:
                      "onemap.residence, onemap.source_record, onemap.source_delivery CASCADE")
         conn.commit()
         deliver_s = fuse_s = 0.0
+        delivery_ids: dict[str, int] = {}
         for department in ORDER:
             step_started = time.perf_counter()
             accepted = rejected = 0
-            for name in (n for n, d in files.items() if d == department):
-                report = deliver_file(conn, folder / str(name), DeliveryRequest(department, str(name), "benchmark"))
+            for name, (_, kind) in files[files["department"] == department].iterrows():
+                request = DeliveryRequest(department, str(name), "benchmark", kind=str(kind))
+                report = deliver_file(conn, folder / str(name), request)
+                delivery_ids[str(name)] = int(report["id"])
                 accepted, rejected = accepted + int(report["accepted"]), rejected + int(report["rejected"])
             fused_at = time.perf_counter()
             deliver_s += fused_at - step_started
@@ -114,13 +145,19 @@ def main() -> None:
                           "fused": fusion.records, "fusion_rejected": fusion.rejected, **created})
             print(json.dumps(steps[-1], ensure_ascii=False), flush=True)
         born = snapshot(conn)
+        final: dict[tuple[str, int], str | None] = {}
+        for name, rows in answer_key.groupby("file")["row"].max().items():
+            for row, key in enumerate(delivered_keys(conn, delivery_ids[str(name)], int(rows)), start=1):
+                final[str(name), row] = key
+    answer_key["final_key"] = [final[f, int(r)] for f, r in zip(answer_key["file"], answer_key["row"], strict=True)]
     timings.update(deliver_s=deliver_s, fuse_s=fuse_s)
     results = {"scale": args.scale, "seed": args.seed, "timings": timings, "steps": steps,
-               "archives": compare(truth, born)}
+               "archives": compare(truth, born), "resolution": resolution(answer_key)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     for table, entry in results["archives"].items():
         print(f"{table:>11}: {json.dumps(entry)}")
+    print(f" resolution: {json.dumps(results['resolution'])}")
     print(json.dumps(timings))
 
 

@@ -20,6 +20,8 @@ SRID = 4326
 ADMIN_LEVELS = ("district", "street", "community", "grid")
 BUILDING_USES = ("residential", "urban_village", "commercial", "industrial", "office", "public", "mixed")
 UNIT_USES = ("residential", "commercial", "industrial", "office", "public")
+# What a department's record is about: an archive entity, or a person's residence (the grid survey).
+ENTITY_KINDS = ("person", "enterprise", "building", "residence", "house_unit")
 ENTERPRISE_KINDS = ("company", "individual")
 ROLES = (
     "admin", "planner", "department_editor", "grid_worker", "community_operator", "street_operator", "public",
@@ -194,7 +196,7 @@ source_record = sa.Table(
     sa.Index("source_record_entity", "entity_kind", "entity_key"),
     _in("department", DEPARTMENTS),
     sa.CheckConstraint(
-        "entity_kind IN ('person', 'enterprise', 'building', 'residence')", name="kind_allowed"
+        "entity_kind IN ({})".format(", ".join(f"'{kind}'" for kind in ENTITY_KINDS)), name="kind_allowed"
     ),
 )
 
@@ -717,7 +719,6 @@ grid_task = sa.Table(
 # items. A data item says which entity kind and attributes the department sends, for which it is the authority
 # and which it verifies, how often, in which format, and optionally where to pull it from.
 
-ENTITY_KINDS = ("person", "enterprise", "building", "residence")
 CHANNELS = ("file", "push", "pull")
 
 source_function = sa.Table(

@@ -22,6 +22,9 @@ def generate(
         help="Instead of loading, write the departments' delivery files and the answer key into this folder.",
         file_okay=False,
     ),
+    key_damage_rate: float = typer.Option(
+        0.02, help="With --as-deliveries: share of verifying departments' keys sent missing or garbled."
+    ),
 ) -> None:
     """Generate the synthetic Longgang district and bulk-load it (resumes an interrupted load), or write it as
     the departments' delivery files with an answer key (--as-deliveries DIR; no database needed)."""
@@ -30,7 +33,9 @@ def generate(
 
     if as_deliveries is not None:
         started = time.perf_counter()
-        files = write_district_deliveries(as_deliveries, scale, seed, disagreement_rate)
+        files = write_district_deliveries(
+            as_deliveries, scale, seed, disagreement_rate, key_damage_rate
+        )
         seconds = time.perf_counter() - started
         for name, rows in files.items():
             typer.echo(f"{name}: {rows:,} rows")
@@ -58,7 +63,9 @@ def demo(
 
     # Held around both steps: the cluster stops with the demo if the demo started it.
     with embedded_cluster_running(get_settings()):
-        generate(scale="small", seed=42, disagreement_rate=0.02, as_deliveries=None)
+        generate(
+            scale="small", seed=42, disagreement_rate=0.02, as_deliveries=None, key_damage_rate=0.02
+        )
         if not load_only:
             serve(host=host, port=port, workers=None)
 

@@ -38,6 +38,10 @@ def deliver(
     sheet: Annotated[str | None, typer.Option(help="Sheet, layer or dataset inside the file.")] = None,
     allow_outside_china: Annotated[bool, typer.Option(help="Accept coordinates outside China.")] = False,
     fuse: Annotated[bool, typer.Option(help="Fuse what arrived into the archives right away.")] = True,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="The kind of records, for the default mapping: house_unit for housing's rooms."),
+    ] = None,
 ) -> None:
     """Deliver a department's file: mapped, checked row by row, all or nothing; re-sending it is a no-op."""
     import getpass
@@ -54,6 +58,7 @@ def deliver(
         f"cli:{getpass.getuser()}",
         load_mapping(mapping) if mapping else None,
         IngestOptions(layer=sheet, crs=crs, encoding=encoding, allow_outside_china=allow_outside_china),
+        kind,
     )
     with tqdm(unit="row", desc=f"delivering {file.name}", disable=None, leave=False) as bar:
 

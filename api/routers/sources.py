@@ -99,6 +99,9 @@ def deliver(
     encoding: Annotated[str | None, Form(description="e.g. GBK; detected when omitted")] = None,
     sheet: Annotated[str | None, Form(description="sheet, layer or dataset inside the file")] = None,
     allow_outside_china: Annotated[bool, Form()] = False,
+    kind: Annotated[
+        str | None, Form(description="kind of records, for the default mapping (house_unit: housing's rooms)")
+    ] = None,
 ) -> JSONResponse:
     require_sender(who, department)  # refuse before reading a byte
     column_mapping = None
@@ -112,6 +115,7 @@ def deliver(
         who.actor,
         column_mapping,
         IngestOptions(layer=sheet, crs=crs, encoding=encoding, allow_outside_china=allow_outside_china),
+        kind,
     )
     with tempfile.TemporaryDirectory(prefix="onemap-delivery-post-") as folder:
         path = save_upload(file, Path(folder))
@@ -191,6 +195,10 @@ async def push(
         str | None,
         Header(alias="Idempotency-Key", description="Re-sending a batch with its key writes nothing"),
     ] = None,
+    kind: Annotated[
+        str | None,
+        Query(pattern="^[a-z_]{1,20}$", description="kind of records, when the department sends several"),
+    ] = None,
 ) -> JSONResponse:
     require_sender(who, department)
     settings = get_sources_settings()
@@ -202,7 +210,7 @@ async def push(
         department,
         body,
         request.headers.get("content-type", ""),
-        default_mapping(department),
+        default_mapping(department, kind),
         who.actor,
         idempotency_key,
     )

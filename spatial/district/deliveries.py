@@ -1,7 +1,7 @@
 """The generated departments' records written as the departments deliver them: each in its own file format,
 encoding and CRS, under the column names and coded values of its default mapping (so the shipped mappings read
-them back), with an answer key saying which true entity each delivered row is about and where a disagreement was
-planted.
+them back), with an answer key saying which true entity each delivered row is about, where a disagreement was
+planted and which keys were sent missing or garbled (spatial.district.key_damage).
 
 The headers and the values as sent are read from ``spatial/sources/mappings/<department>.yaml``, the one home of
 a department's words: a column the mapping does not know cannot be written."""
@@ -16,14 +16,20 @@ from pathlib import Path
 from typing import Protocol
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 
 from spatial.district.generate import DepartmentTable
+from spatial.district.key_damage import damage_keys
 from spatial.sources.mapping import ColumnMapping, default_mapping
 
 ANSWER_KEY = "answer_key.parquet"
-ANSWER_COLUMNS = ("department", "file", "row", "entity_kind", "entity_key", "planted", "planted_attribute")
+ANSWER_COLUMNS = (
+    "department", "file", "row", "entity_kind", "entity_key", "planted", "planted_attribute", "key_damage",
+    "sent_key",
+)  # fmt: skip
+KEY_DAMAGE_RATE = 0.02  # share of rows of the departments that damage keys sent with a key missing or garbled
 
 
 @dataclass(frozen=True)
@@ -37,22 +43,37 @@ class Shape:
     crs: str | None = None  # the CRS of the footprints; None: the file has no geometry
     title: str | None = None  # a title row above an xlsx header, as departments' sheets have
     per_street: bool = False  # one file per street (grid centres fill in their street's sheet)
+    # A verifying department keying by hand: some keys missing or garbled, found again by what else the row
+    # holds (its `also` columns are what resolution needs).
+    damages_keys: bool = False
 
 
-SHAPES: dict[str, Shape] = {
-    "police": Shape("police_户籍人口.csv", "csv", encoding="gbk"),
-    "social_security": Shape("social_security_参保人员.csv", "csv"),
-    "grid": Shape(
+# (department, entity kind) -> how it delivers
+SHAPES: dict[tuple[str, str], Shape] = {
+    ("police", "person"): Shape("police_户籍人口.csv", "csv", encoding="gbk"),
+    ("social_security", "person"): Shape(
+        "social_security_参保人员.csv", "csv", also=("birth_date",), damages_keys=True
+    ),
+    ("grid", "residence"): Shape(
         "grid_实有人口居住登记_{street}.xlsx", "xlsx", title="实有人口居住登记表", per_street=True
     ),
-    "market": Shape("market_市场主体.xlsx", "xlsx", title="市场主体登记信息"),
+    ("market", "enterprise"): Shape("market_市场主体.xlsx", "xlsx", title="市场主体登记信息"),
     # Excel's "CSV UTF-8" starts with a byte-order mark.
-    "industry": Shape("industry_工业企业.csv", "csv", encoding="utf-8-sig"),
-    "housing": Shape(
+    ("industry", "enterprise"): Shape(
+        "industry_工业企业.csv", "csv", encoding="utf-8-sig", also=("address",), damages_keys=True
+    ),
+    ("housing", "building"): Shape(
         "housing_楼栋.zip", "shapefile", encoding="gbk", also=("address", "name"), crs="EPSG:4547"
     ),
-    "urban_management": Shape("urban_management_巡查楼栋.gpkg", "gpkg", crs="EPSG:4490"),
+    ("housing", "house_unit"): Shape("housing_房屋单元.csv", "csv", encoding="gbk"),
+    ("urban_management", "building"): Shape(
+        "urban_management_巡查楼栋.gpkg", "gpkg", crs="EPSG:4490", damages_keys=True
+    ),
 }
+
+
+def shape_of(table: DepartmentTable) -> Shape:
+    return SHAPES[table.source.department, table.source.entity_kind]
 
 
 @dataclass(frozen=True)
@@ -170,36 +191,61 @@ def department_frame(table: DepartmentTable, shape: Shape, mapping: ColumnMappin
     return gpd.GeoDataFrame(frame, geometry=truth.geometry.to_numpy(), crs=truth.crs)
 
 
-def _answer_rows(table: DepartmentTable, file: str, first_row: int, index: pd.Index) -> pd.DataFrame:
+def _answer_rows(
+    table: DepartmentTable, file: str, first_row: int, piece: pd.DataFrame, damage: pd.DataFrame
+) -> pd.DataFrame:
     planted = dict(zip(table.planted["entity_key"], table.planted["attribute"], strict=True))
-    keys = table.truth.loc[index, table.source.key].astype(str).to_numpy()
+    keys = table.truth.loc[piece.index, table.source.key].astype(str).to_numpy()
     attribute = pd.Series(keys).map(planted).astype(object)
     return pd.DataFrame(
         {
             "department": table.source.department,
             "file": file,
-            "row": range(first_row, first_row + len(index)),
+            "row": range(first_row, first_row + len(piece)),
             "entity_kind": table.source.entity_kind,
             "entity_key": keys,
             "planted": attribute.notna().to_numpy(),
             "planted_attribute": attribute.where(attribute.notna(), None).to_numpy(),
+            "key_damage": damage.loc[piece.index, "key_damage"].to_numpy(),
+            "sent_key": damage.loc[piece.index, "sent_key"].to_numpy(),
         }
     )
 
 
-def write_deliveries(tables: Iterable[DepartmentTable], folder: Path) -> list[DeliveredFile]:
-    """Write every department's file into `folder`, and the answer key beside them; returns the files."""
+def _damaged(
+    table: DepartmentTable, frame: pd.DataFrame, mapping: ColumnMapping, rate: float, rng: np.random.Generator
+) -> pd.DataFrame:
+    """The key column of `frame` damaged in place at `rate`; returns (key_damage, sent_key) by row."""
+    key = table.source.key
+    if rate <= 0:
+        return pd.DataFrame({"key_damage": None, "sent_key": None}, index=frame.index, dtype=object)
+    sent, damage = damage_keys(table.values[key].astype(str).to_numpy(), key, rate, rng)
+    frame[_header(mapping, key, table.source.department)] = sent
+    return pd.DataFrame({"key_damage": damage, "sent_key": sent}, index=frame.index)
+
+
+def write_deliveries(
+    tables: Iterable[DepartmentTable],
+    folder: Path,
+    key_damage_rate: float = KEY_DAMAGE_RATE,
+    rng: np.random.Generator | None = None,
+) -> list[DeliveredFile]:
+    """Write every department's file into `folder`, and the answer key beside them; returns the files. The
+    departments that damage keys send a share `key_damage_rate` of them missing or garbled (drawn from `rng`)."""
     folder.mkdir(parents=True, exist_ok=True)
+    rng = rng if rng is not None else np.random.default_rng(0)
     writers: dict[str, _Writer] = {}
     rows: dict[str, int] = {}
     departments: dict[str, str] = {}
     answers: list[pd.DataFrame] = []
-    mappings: dict[str, ColumnMapping] = {}
+    mappings: dict[tuple[str, str], ColumnMapping] = {}
     for table in tables:
-        department = table.source.department
-        shape = SHAPES[department]
-        mapping = mappings.setdefault(department, default_mapping(department))
+        department, kind = table.source.department, table.source.entity_kind
+        shape = shape_of(table)
+        mapping = mappings.setdefault((department, kind), default_mapping(department, kind))
         frame = department_frame(table, shape, mapping)
+        rate = key_damage_rate if shape.damages_keys else 0.0
+        damage = _damaged(table, frame, mapping, rate, rng)
         if shape.per_street:
             street = table.truth["building_code"].astype(str).str[:9].to_numpy()
             pieces = [(shape.filename.format(street=s), frame[street == s]) for s in sorted(set(street))]
@@ -211,7 +257,7 @@ def write_deliveries(tables: Iterable[DepartmentTable], folder: Path) -> list[De
                 rows[name] = 0
                 departments[name] = department
             writers[name].append(piece)
-            answers.append(_answer_rows(table, name, rows[name] + 1, piece.index))
+            answers.append(_answer_rows(table, name, rows[name] + 1, piece, damage))
             rows[name] += len(piece)
     for writer in writers.values():
         writer.close()

@@ -28,6 +28,7 @@ from spatial.district.sources import (
     records_of,
 )
 from spatial.district.terrain import load_terrain
+from spatial.sources.vocabulary import house_unit_key
 
 STREAMS = ("admin", "buildings", "persons", "residences", "enterprises", "events", "sources", "units")
 PERSON_CHUNK = 500_000  # source records of people are written in slices of this many people
@@ -158,10 +159,12 @@ def _estate_names(admin: gpd.GeoDataFrame) -> dict[str, str]:
 
 
 def department_tables(
-    spec: DistrictSpec, tables: dict[str, pd.DataFrame] | None = None
+    spec: DistrictSpec,
+    tables: dict[str, pd.DataFrame] | None = None,
+    sources: tuple[SourceSpec, ...] = SOURCE_SPECS,
 ) -> Iterator[DepartmentTable]:
     """Every department's records, slice by slice; `tables` are the archives' tables by name when already made
-    (generated from `spec` otherwise)."""
+    (generated from `spec` otherwise). `sources` adds the records only deliveries carry (DELIVERED_SPECS)."""
     if tables is None:
         tables = {part.table: part.rows for part in _entity_parts(spec)}
     buildings, units, persons = tables["building"], tables["house_unit"], tables["person"]
@@ -178,9 +181,18 @@ def department_tables(
         birth_date=persons["birth_date"].astype("datetime64[s]").dt.strftime("%Y-%m-%d"),
     )
     covered = rng.random(len(people)) < SOCIAL_SECURITY_COVERAGE
-    firms = enterprises.assign(building_code=building_code.loc[enterprises["building_id"]].to_numpy())
-    truths = {"person": people, "residence": people, "enterprise": firms, "building": buildings}
-    for source in SOURCE_SPECS:
+    building_address = buildings.set_index("id")["address"]
+    firms = enterprises.assign(
+        building_code=building_code.loc[enterprises["building_id"]].to_numpy(),
+        address=building_address.loc[enterprises["building_id"]].to_numpy(),
+    )
+    rooms = unit.reset_index().assign(building_code=building_code.loc[unit["building_id"]].to_numpy())
+    rooms["unit_key"] = [
+        house_unit_key(b, u, r)
+        for b, u, r in zip(rooms["building_code"], rooms["unit_no"], rooms["room_no"], strict=True)
+    ]
+    truths = {"person": people, "residence": people, "enterprise": firms, "building": buildings, "house_unit": rooms}
+    for source in sources:
         truth = truths[source.entity_kind]
         if source.department == "social_security":
             truth = truth[covered]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from spatial.district.generate import DistrictSpec, department_tables, generate_district
 from spatial.district.scale import SCALES
 from spatial.errors import InvalidInput
@@ -12,6 +14,7 @@ from spatial.load_parts import load_parts
 
 # Parts per district: 7 tables + (source part + planted part) per source slice.
 _FIXED_PARTS = 7
+KEY_DAMAGE_STREAM = 101  # the writers' own random stream, apart from the generator's (spatial.district.generate)
 
 
 def district_spec(scale: str = "small", seed: int = 42, disagreement_rate: float = 0.02) -> DistrictSpec:
@@ -31,10 +34,23 @@ def load_district(
 
 
 def write_district_deliveries(
-    folder: Path, scale: str = "small", seed: int = 42, disagreement_rate: float = 0.02
+    folder: Path,
+    scale: str = "small",
+    seed: int = 42,
+    disagreement_rate: float = 0.02,
+    key_damage_rate: float | None = None,
 ) -> dict[str, int]:
     """Write the district's department deliveries and answer key into `folder`; returns rows per file."""
-    from spatial.district.deliveries import write_deliveries
+    from spatial.district.deliveries import KEY_DAMAGE_RATE, write_deliveries
+    from spatial.district.sources import DELIVERED_SPECS
 
-    written = write_deliveries(department_tables(district_spec(scale, seed, disagreement_rate)), folder)
+    spec = district_spec(scale, seed, disagreement_rate)
+    if key_damage_rate is not None and not 0 <= key_damage_rate <= 0.5:
+        raise InvalidInput("the key damage rate must lie between 0 and 0.5")
+    written = write_deliveries(
+        department_tables(spec, sources=DELIVERED_SPECS),
+        folder,
+        KEY_DAMAGE_RATE if key_damage_rate is None else key_damage_rate,
+        np.random.default_rng([seed, KEY_DAMAGE_STREAM]),
+    )
     return {file.path.name: file.rows for file in written}

@@ -57,6 +57,12 @@ SOURCE_SPECS = (
     SourceSpec("housing", "building", "code", ("code", "floors", "use", "built_year"), ()),
     SourceSpec("urban_management", "building", "code", ("code", "floors", "use"), ("floors", "use")),
 )
+# Delivered only (`onemap generate --as-deliveries`): housing's survey also lists every room, whose key is composed
+# of its building, unit and room (spatial.sources.vocabulary.house_unit_key).
+HOUSE_UNIT_SOURCE = SourceSpec(
+    "housing", "house_unit", "unit_key", ("building_code", "unit_no", "room_no", "floor", "area_m2", "use"), ()
+)
+DELIVERED_SPECS = (*SOURCE_SPECS, HOUSE_UNIT_SOURCE)
 SOCIAL_SECURITY_COVERAGE = 0.6  # share of people with a social-security record
 
 

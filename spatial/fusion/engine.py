@@ -27,8 +27,8 @@ from spatial.fusion.statements import run_file
 FUSION_LOCK = 7_170_001
 WORK_SCHEMA = "onemap_fusion_work"
 STEPS = (
-    "01b_resolve.sql",
-    "01c_create.sql",
+    "01b_create.sql",
+    "01c_resolve.sql",
     "02_reject.sql",
     "03_latest.sql",
     "04_claims.sql",

@@ -12,16 +12,17 @@ from typing import Any
 
 import yaml
 
-from spatial.schema import DEPARTMENTS, MATCH_KINDS
+from spatial.schema import DEPARTMENTS, ENTITY_KINDS, MATCH_KINDS
 
 # The attributes each archive can take from sources; the engine knows how to write each into the archive.
 ARCHIVE_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "person": ("name", "sex", "birth_date", "phone", "building_code", "room_no"),
     "enterprise": ("name", "status", "building_code"),
     "building": ("floors", "use", "built_year"),
+    "house_unit": ("floor", "area_m2", "use"),
 }
-SOURCE_KINDS = ("person", "residence", "enterprise", "building")
-DEFAULT_CREATORS = {"person": "police", "enterprise": "market", "building": "housing"}
+SOURCE_KINDS = ENTITY_KINDS
+DEFAULT_CREATORS = {"person": "police", "enterprise": "market", "building": "housing", "house_unit": "housing"}
 DEFAULT_THRESHOLD = 0.8
 
 

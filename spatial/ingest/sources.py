@@ -186,6 +186,13 @@ def _infer(values: pd.Series) -> str:
     return "string"
 
 
+def _text_or_none(value: Any) -> str | None:
+    """A text cell: an empty cell is read as NaN and stays empty, never the text "nan"."""
+    if value is None or isinstance(value, str):
+        return value
+    return None if pd.isna(value) else str(value)
+
+
 def _convert(frame: pd.DataFrame, fields: list[SourceField], first_row: int) -> pd.DataFrame:
     out: dict[str, Any] = {}
     for spec in fields:
@@ -209,7 +216,7 @@ def _convert(frame: pd.DataFrame, fields: list[SourceField], first_row: int) -> 
         elif spec.type == "datetime":
             out[spec.name] = pd.to_datetime(column, errors="coerce")
         else:
-            out[spec.name] = column.map(lambda v: v if v is None or isinstance(v, str) else str(v))
+            out[spec.name] = column.map(_text_or_none)
     return pd.DataFrame(out, index=frame.index)
 
 

@@ -22,10 +22,11 @@ from spatial.identifiers import (
     upgrade_15_to_18,
     validate_name,
 )
-from spatial.sources.vocabulary import KEY_ATTRIBUTE
+from spatial.sources.vocabulary import KEY_ATTRIBUTE, house_unit_key
 
 DATE_ATTRIBUTES = ("birth_date", "registered_on")
-INTEGER_ATTRIBUTES = {"floors": (1, 200), "built_year": (1900, 2100)}
+INTEGER_ATTRIBUTES = {"floors": (1, 200), "built_year": (1900, 2100), "floor": (-5, 200)}
+AREA_LIMITS_M2 = (0.5, 100_000.0)  # from a store room to a whole mall floor
 CODED = {
     "sex": ("M", "F"),
     "status": ("active", "suspended", "deregistered", "moved_out", "deceased", "demolished"),
@@ -37,6 +38,7 @@ RESOLVABLE_BY = {
     "residence": (("name", "birth_date", "phone"),),
     "enterprise": (("name", "address"),),
     "building": (("address",), ("geometry",)),
+    "house_unit": (),  # its key is its place: a unit without its building and room cannot be told
 }
 
 
@@ -129,6 +131,18 @@ def _integer(text: str, attribute: str) -> str:
     return str(int(number))
 
 
+def _area(text: str) -> str:
+    number = re.sub(r"(平方米|平米|m2|㎡|\s)", "", text, flags=re.IGNORECASE)
+    low, high = AREA_LIMITS_M2
+    try:
+        area = float(number)
+    except ValueError:
+        area = math.nan
+    if not low <= area <= high:  # NaN fails both
+        raise RowRejected(f"area_m2 {text!r} is not an area in square metres from {low:g} to {high:g}")
+    return repr(round(area, 2))  # plain decimals (80.5, 12345.67), never an exponent
+
+
 def _value(
     attribute: str, text: str, translations: dict[str, str], flags: Flags, payload: dict[str, Any]
 ) -> str:
@@ -141,6 +155,8 @@ def _value(
         return _date(text, attribute)
     if attribute in INTEGER_ATTRIBUTES:
         return _integer(text, attribute)
+    if attribute == "area_m2":
+        return _area(text)
     if attribute == "phone":
         try:
             return normalise_mobile(text)
@@ -177,7 +193,12 @@ def check_row(
         payload[attribute] = _value(attribute, text, translations.get(attribute, {}), flags, payload)
     if geometry is not None:
         payload["geometry"] = geometry
-    key = payload.get(KEY_ATTRIBUTE[kind], "")
+    if kind == "house_unit":
+        if not payload.get("building_code") or not payload.get("room_no"):
+            raise RowRejected("a house unit needs its building_code and room_no (its unit_no when it has one)")
+        key = house_unit_key(payload["building_code"], payload.get("unit_no"), payload["room_no"])
+    else:
+        key = payload.get(KEY_ATTRIBUTE[kind], "")
     if not key:
         if not any(all(a in payload for a in group) for group in RESOLVABLE_BY[kind]):
             needed = " or ".join(", ".join(group) for group in RESOLVABLE_BY[kind])

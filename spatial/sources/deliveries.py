@@ -44,6 +44,7 @@ class DeliveryRequest:
     actor: str
     mapping: ColumnMapping | None = None
     options: IngestOptions = field(default_factory=IngestOptions)
+    kind: str | None = None  # which default mapping, for a department sending several kinds (housing)
 
 
 @dataclass
@@ -181,7 +182,7 @@ def deliver_file(
 ) -> dict[str, Any]:
     """Deliver `path`; returns the delivery's report. Commits on success; on any refusal nothing is written."""
     department = check_department(request.department)
-    mapping = request.mapping or default_mapping(department)
+    mapping = request.mapping or default_mapping(department, request.kind)
     content_hash = file_hash(path)
     earlier = existing_delivery(conn, department, content_hash)
     if earlier is not None:

@@ -98,11 +98,19 @@ def mapping_from_text(text: bytes, name: str) -> ColumnMapping:
     return parse_mapping(document, name)
 
 
-def default_mapping(department: str) -> ColumnMapping:
-    resource = files(__package__).joinpath("mappings", f"{department}.yaml")
+def default_mapping(department: str, kind: str | None = None) -> ColumnMapping:
+    """The department's default mapping of its main kind of record (``<department>.yaml``), or of another kind it
+    sends (``<department>.<kind>.yaml``: housing's house units beside its buildings)."""
+    name = f"{department}.yaml"
+    if kind is not None:
+        main = files(__package__).joinpath("mappings", name)
+        if not main.is_file() or yaml.safe_load(main.read_text(encoding="utf-8")).get("entity_kind") != kind:
+            name = f"{department}.{kind}.yaml"
+    resource = files(__package__).joinpath("mappings", name)
     if not resource.is_file():
+        what = f"{kind} records of {department}" if kind else department
         raise MappingInvalid(
-            f"there is no default mapping for {department}: send one with the delivery (--mapping FILE.yaml, "
+            f"there is no default mapping for {what}: send one with the delivery (--mapping FILE.yaml, "
             "or the mapping field) saying which column holds which attribute"
         )
     return parse_mapping(

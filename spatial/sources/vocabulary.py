@@ -24,6 +24,7 @@ ENTITY_NAMES: dict[str, tuple[str, ...]] = {
     "enterprise": ("企业", "法人", "市场主体", "个体工商户"),
     "building": ("楼栋", "房屋", "建筑", "建筑物"),
     "residence": ("居住", "居住登记", "实有人口", "人房关系"),
+    "house_unit": ("房屋单元", "房间", "户室", "套房", "分户"),
 }
 # Attribute names as a catalogue writes them; the keys are the payload keys fusion reads.
 ATTRIBUTE_NAMES: dict[str, tuple[str, ...]] = {
@@ -34,6 +35,9 @@ ATTRIBUTE_NAMES: dict[str, tuple[str, ...]] = {
     "phone": ("联系电话", "手机号码", "电话"),
     "building_code": ("楼栋编码", "建筑编码"),
     "room_no": ("房号", "房间号"),
+    "unit_no": ("单元号", "单元"),
+    "floor": ("所在楼层", "所在层"),
+    "area_m2": ("建筑面积", "面积"),
     "credit_code": ("统一社会信用代码",),
     "status": ("经营状态", "登记状态", "状态"),
     "code": ("楼栋编码", "建筑编码"),
@@ -96,11 +100,20 @@ ITEM_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "residence": ("id_number", "name", "phone", "building_code", "room_no", "birth_date", "status"),
     "enterprise": ("credit_code", "name", "status", "building_code", "address", "industry", "registered_on"),
     "building": ("code", "floors", "use", "built_year", "address", "name", "geometry", "status"),
+    "house_unit": ("building_code", "unit_no", "room_no", "floor", "area_m2", "use", "status"),
 }
-# The key attribute of each kind of record.
+# The key attribute of each kind of record. A house unit has no number of its own: its key is composed of its
+# building's code, its unit (单元) and its room (see house_unit_key), and a rejected row reports its room.
 KEY_ATTRIBUTE = {
     "person": "id_number",
     "residence": "id_number",
     "enterprise": "credit_code",
     "building": "code",
+    "house_unit": "room_no",
 }
+DEFAULT_UNIT_NO = "1"  # a building without units (单元) numbers its rooms in one series
+
+
+def house_unit_key(building_code: str, unit_no: str | None, room_no: str) -> str:
+    """A house unit's key: 44030700100100001/1/305 (building, unit, room)."""
+    return f"{building_code}/{unit_no or DEFAULT_UNIT_NO}/{room_no}"

@@ -28,6 +28,15 @@ FROM (
     WHERE b.source_kind = 'building'
       AND NOT EXISTS (SELECT 1 FROM onemap.building g WHERE g.code = b.entity_key)
     UNION ALL
+    SELECT b.id, 3, 'references nothing: no house unit ' || b.entity_key || ' in the archive'
+                    || ' (a new one needs its building in the archive and its area_m2)'
+    FROM fusion_batch b
+    WHERE b.source_kind = 'house_unit'
+      AND NOT EXISTS (SELECT 1 FROM onemap.house_unit u JOIN onemap.building g ON g.id = u.building_id
+                      WHERE g.code = split_part(b.entity_key, '/', 1)
+                        AND u.unit_no = split_part(b.entity_key, '/', 2)
+                        AND u.room_no = substring(b.entity_key FROM '^[^/]*/[^/]*/(.*)$'))
+    UNION ALL
     SELECT b.id, 4, 'references nothing: no building with code ' || b.building_code || ' (building_code)'
     FROM fusion_batch b
     WHERE b.building_code IS NOT NULL

@@ -14,7 +14,10 @@ SELECT entity_kind, entity_key,
        max(value) FILTER (WHERE attribute = 'use'
                           AND value IN ('residential', 'urban_village', 'commercial', 'industrial', 'office',
                                         'public', 'mixed')) AS use,
-       max(onemap.try_int(value)) FILTER (WHERE attribute = 'built_year') AS built_year
+       max(onemap.try_int(value)) FILTER (WHERE attribute = 'built_year') AS built_year,
+       max(onemap.try_int(value)) FILTER (WHERE attribute = 'floor') AS floor,
+       max(value::double precision) FILTER (WHERE attribute = 'area_m2' AND value ~ '^[0-9]{1,6}(\.[0-9]+)?$')
+           AS area_m2
 FROM fusion_claim
 WHERE is_authority
 GROUP BY entity_kind, entity_key;
@@ -58,3 +61,19 @@ WITH changed AS (
     RETURNING 1
 )
 SELECT count(*) AS building FROM changed;
+
+WITH changed AS (
+    UPDATE onemap.house_unit u
+    SET floor = coalesce(a.floor, u.floor), area_m2 = coalesce(a.area_m2, u.area_m2),
+        use = coalesce(a.use, u.use)
+    FROM fusion_authority a, onemap.building g
+    WHERE a.entity_kind = 'house_unit' AND g.code = split_part(a.entity_key, '/', 1) AND u.building_id = g.id
+      AND u.unit_no = split_part(a.entity_key, '/', 2)
+      AND u.room_no = substring(a.entity_key FROM '^[^/]*/[^/]*/(.*)$')
+      AND (a.use IS NULL OR a.use IN ('residential', 'commercial', 'industrial', 'office', 'public'))
+      AND (a.area_m2 IS NULL OR a.area_m2 > 0) AND (a.floor IS NULL OR a.floor BETWEEN -5 AND 200)
+      AND (u.floor, u.area_m2, u.use) IS DISTINCT FROM
+          (coalesce(a.floor, u.floor), coalesce(a.area_m2, u.area_m2), coalesce(a.use, u.use))
+    RETURNING 1
+)
+SELECT count(*) AS house_unit FROM changed;

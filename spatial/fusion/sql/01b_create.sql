@@ -1,5 +1,6 @@
 -- A record of a key the archive does not hold creates the entity when its department is the archive's creator
--- (the authority on that kind: police for persons, market supervision for enterprises, housing for buildings)
+-- (the authority on that kind: police for persons, market supervision for enterprises, housing for buildings
+-- and their house units)
 -- and the record carries what the archive cannot do without. Records of other departments are left to
 -- 02_reject, which opens an "unknown to the authority" issue for them.
 CREATE UNLOGGED TABLE fusion_new AS
@@ -10,7 +11,9 @@ JOIN fusion_creator c ON c.entity_kind = k.entity_kind AND c.department = b.depa
 JOIN onemap.source_record r ON r.id = b.id
 WHERE coalesce(btrim(b.entity_key), '') <> ''
   AND NOT EXISTS (SELECT 1 FROM onemap.fusion_rejection j WHERE j.run_id = %(run_id)s AND j.source_record_id = b.id)
-  AND (b.building_code IS NULL OR EXISTS (SELECT 1 FROM onemap.building g WHERE g.code = b.building_code))
+  -- a house unit's building may be created below, in this same run
+  AND (b.building_code IS NULL OR k.entity_kind = 'house_unit'
+       OR EXISTS (SELECT 1 FROM onemap.building g WHERE g.code = b.building_code))
 ORDER BY k.entity_kind, b.entity_key, r.received_at DESC, b.id DESC;
 
 -- Persons: sex and birth date from the record, else from the ID number itself (GB 11643: birth date in
@@ -92,3 +95,24 @@ WITH footprint AS (
     RETURNING 1
 )
 SELECT count(*) AS created_buildings FROM created;
+
+-- House units, after the buildings: in the building their record names, numbered as sent (a building without
+-- units (单元) has unit 1). A unit without its area is not created: 02_reject says so. The floor, when not sent,
+-- is read from the room number (305: floor 3), as Chinese room numbers are written.
+WITH created AS (
+    INSERT INTO onemap.house_unit (building_id, unit_no, floor, room_no, area_m2, use)
+    SELECT g.id, coalesce(nullif(btrim(n.payload ->> 'unit_no'), ''), '1'),
+           coalesce(onemap.try_int(n.payload ->> 'floor'),
+                    onemap.try_int(substring(n.payload ->> 'room_no' FROM '^([0-9]{1,3})[0-9]{2}$')), 1),
+           n.payload ->> 'room_no', (n.payload ->> 'area_m2')::double precision,
+           CASE WHEN n.payload ->> 'use' IN ('residential', 'commercial', 'industrial', 'office', 'public')
+                THEN n.payload ->> 'use' ELSE 'residential' END
+    FROM fusion_new n
+    JOIN onemap.building g ON g.code = n.payload ->> 'building_code'
+    WHERE n.entity_kind = 'house_unit' AND btrim(n.payload ->> 'room_no') <> ''
+      AND n.payload ->> 'area_m2' ~ '^[0-9]{1,6}(\.[0-9]+)?$' AND (n.payload ->> 'area_m2')::double precision > 0
+    ORDER BY g.id, n.payload ->> 'room_no'
+    ON CONFLICT (building_id, unit_no, room_no) DO NOTHING
+    RETURNING 1
+)
+SELECT count(*) AS created_house_units FROM created;

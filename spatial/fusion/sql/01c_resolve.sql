@@ -3,12 +3,42 @@
 -- building's standard address agrees too, 0.7 without it), buildings by standard address (1.0) or footprint
 -- overlap (the intersection over union, from 0.5). Several equally good candidates share the confidence.
 -- At or above the threshold the record takes the entity's key; below it an identity issue opens, never a guess.
+-- After creation (01b), so that a record finds an entity its authority registers in the same run.
+--
+-- A key the archive does not hold, sent by a department that does not create that kind, is most often a typo
+-- (one digit off, the check character recomputed by the sending system): such records are matched the same way,
+-- and when the match falls short they stay what they were, unknown to the authority (02_reject).
 CREATE UNLOGGED TABLE fusion_keyless AS
-SELECT b.id, b.department, b.source_kind, k.entity_kind, r.payload
+SELECT b.id, b.department, b.source_kind, k.entity_kind, r.payload, '' AS sent_key
 FROM fusion_batch b
 JOIN onemap.source_record r ON r.id = b.id
 JOIN fusion_source_kind k ON k.source_kind = b.source_kind
-WHERE coalesce(btrim(b.entity_key), '') = '';
+WHERE coalesce(btrim(b.entity_key), '') = ''
+-- one branch per archive, so that each is an anti-join of the batch against the archive's key index
+UNION ALL
+SELECT b.id, b.department, b.source_kind, k.entity_kind, r.payload, b.entity_key
+FROM fusion_batch b
+JOIN fusion_source_kind k ON k.source_kind = b.source_kind AND k.entity_kind = 'person'
+JOIN onemap.source_record r ON r.id = b.id
+WHERE btrim(b.entity_key) <> ''
+  AND NOT EXISTS (SELECT 1 FROM fusion_creator c WHERE c.entity_kind = k.entity_kind AND c.department = b.department)
+  AND NOT EXISTS (SELECT 1 FROM onemap.person p WHERE p.id_number = b.entity_key::bpchar)
+UNION ALL
+SELECT b.id, b.department, b.source_kind, k.entity_kind, r.payload, b.entity_key
+FROM fusion_batch b
+JOIN fusion_source_kind k ON k.source_kind = b.source_kind AND k.entity_kind = 'enterprise'
+JOIN onemap.source_record r ON r.id = b.id
+WHERE btrim(b.entity_key) <> ''
+  AND NOT EXISTS (SELECT 1 FROM fusion_creator c WHERE c.entity_kind = k.entity_kind AND c.department = b.department)
+  AND NOT EXISTS (SELECT 1 FROM onemap.enterprise e WHERE e.credit_code = b.entity_key::bpchar)
+UNION ALL
+SELECT b.id, b.department, b.source_kind, k.entity_kind, r.payload, b.entity_key
+FROM fusion_batch b
+JOIN fusion_source_kind k ON k.source_kind = b.source_kind AND k.entity_kind = 'building'
+JOIN onemap.source_record r ON r.id = b.id
+WHERE btrim(b.entity_key) <> ''
+  AND NOT EXISTS (SELECT 1 FROM fusion_creator c WHERE c.entity_kind = k.entity_kind AND c.department = b.department)
+  AND NOT EXISTS (SELECT 1 FROM onemap.building g WHERE g.code = b.entity_key);
 
 CREATE UNLOGGED TABLE fusion_candidate AS
 SELECT k.id, p.id_number::text AS entity_key,
@@ -43,7 +73,9 @@ FROM (SELECT id, ST_MakeValid(ST_SetSRID(ST_GeomFromGeoJSON(payload -> 'geometry
 JOIN onemap.building g ON g.geom && f.geom AND ST_Intersects(g.geom, f.geom);
 
 CREATE UNLOGGED TABLE fusion_match AS
-SELECT k.id, k.department, k.entity_kind, c.entity_key, c.method,
+SELECT k.id, k.department, k.entity_kind, k.sent_key, c.entity_key,
+       CASE WHEN k.sent_key <> '' THEN c.method || ', sent key ' || k.sent_key || ' unknown' ELSE c.method END
+           AS method,
        coalesce(c.confidence / c.ties, 0) AS confidence
 FROM fusion_keyless k
 LEFT JOIN LATERAL (
@@ -74,7 +106,7 @@ WITH opened AS (
                'confidence', round(m.confidence::numeric, 3), 'agrees', false))
     FROM fusion_match m
     LEFT JOIN fusion_creator c ON c.entity_kind = m.entity_kind
-    WHERE m.confidence < %(threshold)s
+    WHERE m.confidence < %(threshold)s AND m.sent_key = ''
     ON CONFLICT (entity_kind, entity_key, attribute) DO UPDATE
     SET values = i.values || EXCLUDED.values, status = 'open', decided_by = NULL, decided_at = NULL, note = NULL
     RETURNING 1
@@ -86,6 +118,6 @@ SELECT %(run_id)s, id,
        CASE WHEN entity_key IS NULL THEN 'no key, and nothing in the archive matches it: see its identity issue'
             ELSE 'no key, and the best match (' || entity_key || ', ' || method || ', confidence '
                  || round(confidence::numeric, 2) || ') is below the threshold: see its identity issue' END
-FROM fusion_match WHERE confidence < %(threshold)s;
+FROM fusion_match WHERE confidence < %(threshold)s AND sent_key = '';
 
 SELECT count(*) FILTER (WHERE confidence >= %(threshold)s) AS keyless_resolved FROM fusion_match;
