@@ -118,6 +118,34 @@ def test_upgrading_a_database_fills_residence_buildings(database_url: str, empty
         assert _scalars(conn, "SELECT building_id FROM onemap.residence WHERE person_id = 700") == (7,)
 
 
+def test_upgrading_a_catalogue_adds_housings_house_units(empty_database_url: str) -> None:
+    """A database of 0015 holds a catalogue without house units and refuses house unit records; 0016 adds the
+    housing survey's 房屋单元 item (the packaged rules name housing as its authority) and accepts them."""
+    url = create_database(empty_database_url, "onemap_upgrade_0016")
+    initialise_database(url)  # the packaged catalogue, house units included
+    config = alembic_config()
+    with engine_for(url).begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0015")
+    item = "SELECT count(*) FROM onemap.source_item WHERE department = 'housing' AND entity_kind = 'house_unit'"
+    record = (
+        "INSERT INTO onemap.source_record (department, entity_kind, entity_key, payload) "
+        "VALUES ('housing', 'house_unit', 'B/1/101', '{}')"
+    )
+    with psycopg.connect(libpq_url(url)) as conn:
+        assert _scalars(conn, item) == (0,)
+        with pytest.raises(psycopg.errors.CheckViolation):
+            conn.execute(record)
+    initialise_database(url)
+    with psycopg.connect(libpq_url(url)) as conn:
+        assert _scalars(conn, item) == (1,)
+        authoritative = _scalars(
+            conn, "SELECT authoritative_for FROM onemap.source_item WHERE entity_kind = 'house_unit'"
+        )
+        assert {"room_no", "area_m2", "use", "floor"} <= set(authoritative[0])
+        conn.execute(record)
+
+
 def _scalars(conn: psycopg.Connection, query: str, *params: object) -> tuple[Any, ...]:
     row = conn.execute(query, params or None).fetchone()
     assert row is not None

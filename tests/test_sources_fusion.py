@@ -49,13 +49,14 @@ def _deliver(
     name: str,
     text: str,
     mapping: str | None = None,
+    kind: str | None = None,
     **options: Any,
 ) -> dict[str, Any]:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     parsed = parse_mapping(yaml.safe_load(mapping), "test mapping") if mapping else None
     return deliver_file(
-        conn, path, DeliveryRequest(department, name, "test", parsed, IngestOptions(**options))
+        conn, path, DeliveryRequest(department, name, "test", parsed, IngestOptions(**options), kind)
     )
 
 
@@ -105,6 +106,88 @@ def test_police_creates_a_person_the_grid_survey_houses(conn: psycopg.Connection
         (newcomer,),
     ).fetchone()
     assert home == (building, room)
+
+
+def test_housing_creates_house_units_that_police_and_grid_then_house(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    """The survey's room table (房屋单元) makes the rooms; a person registered into one has a home there. A room
+    of a building the archive lacks, or without its area, is refused with the reason; a bad area at delivery."""
+    building, _ = _unit(conn)
+    rooms = (
+        "楼栋编码,单元号,房号,所在楼层,建筑面积,房屋用途\n"
+        f"{building},2,2901,29,88.5,住宅\n"
+        f"{building},2,2902,,61,商业\n"  # the floor from the room number
+        "4403079999999999999,1,101,1,50,住宅\n"  # no such building
+        f"{building},2,2903,29,很大,住宅\n"  # not an area
+    )
+    report = _deliver(conn, tmp_path, "housing", "rooms.csv", rooms, kind="house_unit")
+    assert report["entity_kind"] == "house_unit" and report["accepted"] == 3 and report["rejected"] == 1
+    assert "area_m2" in report["rejections"][0]["reason"]
+    newcomer = _new_id(921)
+    _deliver(conn, tmp_path, "police", "p2.csv", f"公民身份号码,姓名,性别\n{newcomer},黄新居,女\n")
+    _deliver(
+        conn, tmp_path, "grid", "g2.csv",
+        f"公民身份号码,姓名,联系电话,楼栋编码,房号\n{newcomer},黄新居,13912340921,{building},2901\n",
+    )  # fmt: skip
+    fused = run_fusion(conn)
+    assert fused.counts["created_house_units"] == 2, fused.counts
+    made = conn.execute(
+        "SELECT u.unit_no, u.room_no, u.floor, u.area_m2, u.use FROM onemap.house_unit u "
+        "JOIN onemap.building g ON g.id = u.building_id WHERE g.code = %s AND u.unit_no = '2' ORDER BY u.room_no",
+        (building,),
+    ).fetchall()
+    assert made == [("2", "2901", 29, 88.5, "residential"), ("2", "2902", 29, 61.0, "commercial")]
+    assert [r["reason"] for r in fused.rejections] == [
+        "references nothing: no house unit 4403079999999999999/1/101 in the archive (a new one needs its "
+        "building in the archive and its area_m2)"
+    ]
+    home = conn.execute(
+        "SELECT u.unit_no, u.room_no FROM onemap.residence r JOIN onemap.person p ON p.id = r.person_id "
+        "JOIN onemap.house_unit u ON u.id = r.house_unit_id WHERE p.id_number = %s AND r.valid_to IS NULL",
+        (newcomer,),
+    ).fetchone()
+    assert home == ("2", "2901")
+    # The survey sent again with a new area: the archive takes it (housing is the authority).
+    _deliver(
+        conn, tmp_path, "housing", "rooms2.csv", f"楼栋编码,单元号,房号,建筑面积\n{building},2,2901,90\n",
+        kind="house_unit",
+    )  # fmt: skip
+    run_fusion(conn)
+    area = conn.execute(
+        "SELECT u.area_m2 FROM onemap.house_unit u JOIN onemap.building g ON g.id = u.building_id "
+        "WHERE g.code = %s AND u.unit_no = '2' AND u.room_no = '2901'",
+        (building,),
+    ).fetchone()
+    assert area == (90.0,)
+
+
+def test_a_key_one_digit_off_is_resolved_to_the_person_it_means(conn: psycopg.Connection, tmp_path: Path) -> None:
+    """Social security types a known person's ID number one digit off (its system recomputed the check
+    character): name, birth date and phone find the person, and the record takes the right key."""
+    row = conn.execute(
+        "SELECT id_number, name, birth_date::text, phone FROM onemap.person WHERE phone IS NOT NULL "
+        "ORDER BY id LIMIT 1"
+    ).fetchone()
+    assert row is not None
+    true_key, name, birth, phone = (str(v) for v in row)
+    body = true_key[:14] + "7" + true_key[15:17]
+    typo = body + id_number_check_char(body)
+    report = _deliver(
+        conn, tmp_path, "social_security", "typo.csv",
+        f"公民身份号码,姓名,联系电话,出生日期\n{typo},{name},{phone},{birth}\n",
+    )  # fmt: skip
+    assert report["accepted"] == 1
+    fused = run_fusion(conn)
+    assert fused.rejected == 0, fused.rejections
+    record = conn.execute(
+        "SELECT r.entity_key, s.method, s.confidence FROM onemap.source_record r "
+        "JOIN onemap.source_resolution s ON s.source_record_id = r.id WHERE r.delivery_id = %s",
+        (report["id"],),
+    ).fetchone()
+    assert record is not None and record[0] == true_key and record[2] == 1.0
+    assert f"sent key {typo} unknown" in record[1]
+    assert _issue(conn, "person", typo, "existence") is None
 
 
 def test_a_person_unknown_to_the_authority_is_an_issue(conn: psycopg.Connection, tmp_path: Path) -> None:
