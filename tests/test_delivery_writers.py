@@ -20,8 +20,8 @@ import shapely
 
 from spatial.database import libpq_url
 from spatial.district.deliveries import ANSWER_KEY, SHAPES
-from spatial.district.key_damage import GARBLED, MISSING
 from spatial.district.generate import DepartmentTable, department_tables
+from spatial.district.key_damage import GARBLED, MISSING
 from spatial.district.load_district import district_spec
 from spatial.district.sources import DELIVERED_SPECS
 from spatial.identifiers import is_valid_id_number, parse_credit_code
