@@ -186,3 +186,24 @@ def test_only_the_departments_keys_push(
     response = _push(client, keys[who] if who else None, "grid", _ndjson(residents[:2]))
     assert response.status_code == status, response.text
     assert _record_count(db) == before
+
+
+def test_housing_pushes_rooms_with_the_kind_named(
+    client: TestClient, keys: dict[str, str], db: psycopg.Connection
+) -> None:
+    """A department sending several kinds names the one it pushes; its default mapping for that kind reads the
+    department's words. (A building the archive lacks: fusion leaves the shared district alone.)"""
+    rooms = [{"楼栋编码": "4403079999999999998", "单元号": "3", "房号": "1201", "建筑面积": "45.5"}]
+    response = client.post(
+        "/sources/housing/records?kind=house_unit", json=rooms, headers={"X-API-Key": keys["housing"]}
+    )
+    assert response.status_code == 201, response.text
+    stored = db.execute(
+        "SELECT entity_kind, entity_key, payload ->> 'area_m2' FROM onemap.source_record WHERE delivery_id = %s",
+        (response.json()["id"],),
+    ).fetchall()
+    assert stored == [("house_unit", "4403079999999999998/3/1201", "45.5")]
+    unknown = client.post(
+        "/sources/housing/records?kind=spaceship", json=rooms, headers={"X-API-Key": keys["housing"]}
+    )
+    assert 400 <= unknown.status_code < 500 and "no default mapping for spaceship" in unknown.json()["detail"]

@@ -1,7 +1,10 @@
 -- Records sent without a usable key are matched to an entity, each match with a confidence: persons by name and
--- birth date (1.0 when the phone agrees too, 0.7 without it), enterprises by normalised name (1.0 when their
--- building's standard address agrees too, 0.7 without it), buildings by standard address (1.0) or footprint
--- overlap (the intersection over union, from 0.5). Several equally good candidates share the confidence.
+-- birth date (1.0 when the phone agrees too, 0.7 without it) or by birth date, phone and surname when the given
+-- name was mistyped (0.9), enterprises by normalised name (1.0 when their building's standard address agrees
+-- too, 0.7 without it) or by address and a name one or two characters off (0.85), buildings by standard address
+-- (1.0) or footprint overlap (the intersection over union, from 0.5). A mistyped key counts as well: a candidate
+-- found by name and birth date, or by address, whose key is at most a digit and its check characters away from
+-- the one sent is the one meant (1.0, 0.95). Several equally good candidates share the confidence.
 -- At or above the threshold the record takes the entity's key; below it an identity issue opens, never a guess.
 -- After creation (01b), so that a record finds an entity its authority registers in the same run.
 --
@@ -48,6 +51,16 @@ FROM fusion_keyless k
 JOIN onemap.person p ON p.name = k.payload ->> 'name' AND p.birth_date = onemap.try_date(k.payload ->> 'birth_date')
 WHERE k.entity_kind = 'person'
 UNION ALL
+SELECT k.id, p.id_number::text, 0.9, 'birth_date+phone+surname'
+FROM fusion_keyless k
+JOIN onemap.person p ON p.birth_date = onemap.try_date(k.payload ->> 'birth_date') AND p.phone = k.payload ->> 'phone'
+WHERE k.entity_kind = 'person' AND left(p.name, 1) = left(k.payload ->> 'name', 1)
+UNION ALL
+SELECT k.id, p.id_number::text, 1.0, 'name+birth_date+key'
+FROM fusion_keyless k
+JOIN onemap.person p ON p.name = k.payload ->> 'name' AND p.birth_date = onemap.try_date(k.payload ->> 'birth_date')
+WHERE k.entity_kind = 'person' AND k.sent_key <> '' AND public.levenshtein(p.id_number::text, k.sent_key) <= 2
+UNION ALL
 SELECT k.id, e.credit_code::text,
        CASE WHEN g.address = normalize(regexp_replace(k.payload ->> 'address', '\s+', '', 'g'), NFKC)
             THEN 1.0 ELSE 0.7 END,
@@ -58,6 +71,18 @@ JOIN onemap.enterprise e
   ON onemap.fusion_normalise(e.name, 'normalised') = onemap.fusion_normalise(k.payload ->> 'name', 'normalised')
 JOIN onemap.building g ON g.id = e.building_id
 WHERE k.entity_kind = 'enterprise'
+UNION ALL
+SELECT k.id, e.credit_code::text,
+       CASE WHEN k.sent_key <> '' AND public.levenshtein(e.credit_code::text, k.sent_key) <= 3 THEN 0.95 ELSE 0.85 END,
+       CASE WHEN k.sent_key <> '' AND public.levenshtein(e.credit_code::text, k.sent_key) <= 3 THEN 'address+key'
+            ELSE 'address+similar name' END
+FROM fusion_keyless k
+JOIN onemap.building g ON g.address = normalize(regexp_replace(k.payload ->> 'address', '\s+', '', 'g'), NFKC)
+JOIN onemap.enterprise e ON e.building_id = g.id
+WHERE k.entity_kind = 'enterprise'
+  AND ((k.sent_key <> '' AND public.levenshtein(e.credit_code::text, k.sent_key) <= 3)
+       OR public.levenshtein(onemap.fusion_normalise(e.name, 'normalised'),
+                             onemap.fusion_normalise(k.payload ->> 'name', 'normalised')) BETWEEN 1 AND 2)
 UNION ALL
 SELECT k.id, g.code, 1.0, 'address'
 FROM fusion_keyless k
@@ -80,7 +105,11 @@ SELECT k.id, k.department, k.entity_kind, k.sent_key, c.entity_key,
 FROM fusion_keyless k
 LEFT JOIN LATERAL (
     SELECT entity_key, method, confidence, count(*) OVER (PARTITION BY confidence) AS ties
-    FROM fusion_candidate c WHERE c.id = k.id AND c.confidence >= 0.5
+    FROM (  -- an entity found by several methods counts once, at its best
+        SELECT DISTINCT ON (c.entity_key) c.entity_key, c.method, c.confidence
+        FROM fusion_candidate c WHERE c.id = k.id AND c.confidence >= 0.5
+        ORDER BY c.entity_key, c.confidence DESC
+    ) best
     ORDER BY confidence DESC, entity_key
     LIMIT 1
 ) c ON true;
