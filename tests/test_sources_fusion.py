@@ -330,6 +330,44 @@ def test_key_less_people_by_name_birth_date_and_phone(conn: psycopg.Connection, 
     assert issue is not None and issue[2]["grid"]["confidence"] == 0.7
 
 
+def test_mistyped_names_without_keys_are_still_found(conn: psycopg.Connection, tmp_path: Path) -> None:
+    """Social security's clerk mistypes a given name and leaves the ID blank: birth date, phone and surname find
+    the person (0.9). Industry mistypes a company's name and leaves the credit code blank: its address and a name
+    one character off find the enterprise (0.85)."""
+    person = conn.execute(
+        "SELECT id_number, name, birth_date::text, phone FROM onemap.person "
+        "WHERE phone IS NOT NULL AND length(name) >= 2 ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    firm = conn.execute(
+        "SELECT e.credit_code, e.name, g.address FROM onemap.enterprise e "
+        "JOIN onemap.building g ON g.id = e.building_id WHERE NOT EXISTS (SELECT 1 FROM onemap.enterprise o WHERE o.building_id = e.building_id AND o.id <> e.id) "
+        "ORDER BY e.id LIMIT 1"
+    ).fetchone()
+    assert person is not None and firm is not None
+    key, name, born, phone = (str(v) for v in person)
+    typo = name[:-1] + ("淼" if name[-1] != "淼" else "泽")
+    people = _deliver(
+        conn, tmp_path, "social_security", "typo_name.csv",
+        f"公民身份号码,姓名,联系电话,出生日期\n,{typo},{phone},{born}\n",
+    )  # fmt: skip
+    code, firm_name, address = (str(v) for v in firm)
+    firm_typo = firm_name[:1] + "氪" + firm_name[2:]
+    firms = _deliver(
+        conn, tmp_path, "industry", "typo_firm.csv", f"统一社会信用代码,企业名称,地址\n,{firm_typo},{address}\n"
+    )
+    fused = run_fusion(conn)
+    assert fused.rejected == 0, fused.rejections
+    found = {
+        str(r[0]): (r[1], r[2])
+        for r in conn.execute(
+            "SELECT r.entity_key, s.method, s.confidence FROM onemap.source_record r "
+            "JOIN onemap.source_resolution s ON s.source_record_id = r.id WHERE r.delivery_id IN (%s, %s)",
+            (people["id"], firms["id"]),
+        ).fetchall()
+    }
+    assert found == {key: ("birth_date+phone+surname", 0.9), code: ("address+similar name", 0.85)}
+
+
 def test_retirement_keeps_the_history(conn: psycopg.Connection, tmp_path: Path) -> None:
     person = conn.execute(
         "SELECT p.id_number, p.name, p.id FROM onemap.person p JOIN onemap.residence r ON r.person_id = p.id "
