@@ -340,7 +340,8 @@ def test_mistyped_names_without_keys_are_still_found(conn: psycopg.Connection, t
     ).fetchone()
     firm = conn.execute(
         "SELECT e.credit_code, e.name, g.address FROM onemap.enterprise e "
-        "JOIN onemap.building g ON g.id = e.building_id WHERE NOT EXISTS (SELECT 1 FROM onemap.enterprise o WHERE o.building_id = e.building_id AND o.id <> e.id) "
+        "JOIN onemap.building g ON g.id = e.building_id "
+        "WHERE NOT EXISTS (SELECT 1 FROM onemap.enterprise o WHERE o.building_id = e.building_id AND o.id <> e.id) "
         "ORDER BY e.id LIMIT 1"
     ).fetchone()
     assert person is not None and firm is not None
