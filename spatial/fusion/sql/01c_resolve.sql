@@ -17,31 +17,18 @@ FROM fusion_batch b
 JOIN onemap.source_record r ON r.id = b.id
 JOIN fusion_source_kind k ON k.source_kind = b.source_kind
 WHERE coalesce(btrim(b.entity_key), '') = ''
--- one branch per archive, so that each is an anti-join of the batch against the archive's key index
 UNION ALL
 SELECT b.id, b.department, b.source_kind, k.entity_kind, r.payload, b.entity_key
 FROM fusion_batch b
-JOIN fusion_source_kind k ON k.source_kind = b.source_kind AND k.entity_kind = 'person'
+JOIN fusion_source_kind k ON k.source_kind = b.source_kind
 JOIN onemap.source_record r ON r.id = b.id
-WHERE btrim(b.entity_key) <> ''
-  AND NOT EXISTS (SELECT 1 FROM fusion_creator c WHERE c.entity_kind = k.entity_kind AND c.department = b.department)
-  AND NOT EXISTS (SELECT 1 FROM onemap.person p WHERE p.id_number = b.entity_key::bpchar)
-UNION ALL
-SELECT b.id, b.department, b.source_kind, k.entity_kind, r.payload, b.entity_key
-FROM fusion_batch b
-JOIN fusion_source_kind k ON k.source_kind = b.source_kind AND k.entity_kind = 'enterprise'
-JOIN onemap.source_record r ON r.id = b.id
-WHERE btrim(b.entity_key) <> ''
-  AND NOT EXISTS (SELECT 1 FROM fusion_creator c WHERE c.entity_kind = k.entity_kind AND c.department = b.department)
-  AND NOT EXISTS (SELECT 1 FROM onemap.enterprise e WHERE e.credit_code = b.entity_key::bpchar)
-UNION ALL
-SELECT b.id, b.department, b.source_kind, k.entity_kind, r.payload, b.entity_key
-FROM fusion_batch b
-JOIN fusion_source_kind k ON k.source_kind = b.source_kind AND k.entity_kind = 'building'
-JOIN onemap.source_record r ON r.id = b.id
-WHERE btrim(b.entity_key) <> ''
-  AND NOT EXISTS (SELECT 1 FROM fusion_creator c WHERE c.entity_kind = k.entity_kind AND c.department = b.department)
-  AND NOT EXISTS (SELECT 1 FROM onemap.building g WHERE g.code = b.entity_key);
+-- outer joins kept only where they find nothing: the planner makes each an anti-join on the archive's key index
+LEFT JOIN onemap.person p ON k.entity_kind = 'person' AND p.id_number = b.entity_key::bpchar
+LEFT JOIN onemap.enterprise e ON k.entity_kind = 'enterprise' AND e.credit_code = b.entity_key::bpchar
+LEFT JOIN onemap.building g ON k.entity_kind = 'building' AND g.code = b.entity_key
+WHERE btrim(b.entity_key) <> '' AND k.entity_kind IN ('person', 'enterprise', 'building')
+  AND p.id_number IS NULL AND e.credit_code IS NULL AND g.code IS NULL
+  AND NOT EXISTS (SELECT 1 FROM fusion_creator c WHERE c.entity_kind = k.entity_kind AND c.department = b.department);
 
 CREATE UNLOGGED TABLE fusion_candidate AS
 SELECT k.id, p.id_number::text AS entity_key,
