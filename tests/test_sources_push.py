@@ -207,3 +207,7 @@ def test_housing_pushes_rooms_with_the_kind_named(
         "/sources/housing/records?kind=spaceship", json=rooms, headers={"X-API-Key": keys["housing"]}
     )
     assert 400 <= unknown.status_code < 500 and "no default mapping for spaceship" in unknown.json()["detail"]
+    escape = client.post(
+        "/sources/housing/records?kind=house_unit/../../x", json=rooms, headers={"X-API-Key": keys["housing"]}
+    )
+    assert escape.status_code == 400 and "kind" in escape.text and "Traceback" not in escape.text

@@ -101,6 +101,10 @@ def mapping_from_text(text: bytes, name: str) -> ColumnMapping:
 def default_mapping(department: str, kind: str | None = None) -> ColumnMapping:
     """The department's default mapping of its main kind of record (``<department>.yaml``), or of another kind it
     sends (``<department>.<kind>.yaml``: housing's house units beside its buildings)."""
+    if kind is not None and kind not in ENTITY_KINDS:  # also keeps the file name inside mappings/
+        raise MappingInvalid(
+            f"there is no default mapping for {kind} records: the kinds are {', '.join(ENTITY_KINDS)}"
+        )
     name = f"{department}.yaml"
     if kind is not None:
         main = files(__package__).joinpath("mappings", name)

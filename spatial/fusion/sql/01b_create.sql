@@ -98,7 +98,8 @@ SELECT count(*) AS created_buildings FROM created;
 
 -- House units, after the buildings: in the building their record names, numbered as sent (a building without
 -- units (单元) has unit 1). A unit without its area is not created: 02_reject says so. The floor, when not sent,
--- is read from the room number (305: floor 3), as Chinese room numbers are written.
+-- is read from the room number (305: floor 3), as Chinese room numbers are written; a use rooms do not have
+-- (a building's "mixed") is taken as residential, the survey's most common.
 WITH created AS (
     INSERT INTO onemap.house_unit (building_id, unit_no, floor, room_no, area_m2, use)
     SELECT g.id, coalesce(nullif(btrim(n.payload ->> 'unit_no'), ''), '1'),
