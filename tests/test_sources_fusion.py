@@ -297,6 +297,50 @@ def test_housing_creates_a_building_and_footprints_resolve_key_less_records(
     assert created == (6, "residential", True)
 
 
+def test_one_run_makes_a_building_its_room_its_resident_and_its_firm(
+    conn: psycopg.Connection, tmp_path: Path
+) -> None:
+    """Housing, police, market and the grid deliver within one fusion run (one arrival window): the building and
+    its room are made first, so the person and the enterprise that name it are made in it, and the person lives
+    there."""
+    shape = conn.execute(
+        "SELECT ST_AsGeoJSON(ST_Translate(geom, -0.003, 0.003)) FROM onemap.building ORDER BY id LIMIT 1"
+    ).fetchone()
+    assert shape is not None
+    feature = {"type": "Feature", "geometry": json.loads(shape[0]),
+               "properties": {"楼栋编码": "NEW-BLDG-2", "层数": 5, "用途": "住宅"}}  # fmt: skip
+    _deliver(conn, tmp_path, "housing", "one_run.geojson", _geojson([feature]))
+    _deliver(
+        conn, tmp_path, "housing", "one_run_rooms.csv", "楼栋编码,房号,建筑面积\nNEW-BLDG-2,301,70\n", kind="house_unit"
+    )
+    resident = _new_id(931)
+    _deliver(conn, tmp_path, "police", "one_run_p.csv",
+             f"公民身份号码,姓名,性别,楼栋编码,房号\n{resident},陈同批,男,NEW-BLDG-2,301\n")  # fmt: skip
+    firm = "91440307MA5G0931" + "0"
+    firm = firm[:17] + credit_code_check_char(firm[:17])
+    _deliver(conn, tmp_path, "market", "one_run_m.csv",
+             f"统一社会信用代码,企业名称,楼栋编码\n{firm},同批科技有限公司,NEW-BLDG-2\n")  # fmt: skip
+    _deliver(conn, tmp_path, "grid", "one_run_g.csv",
+             f"公民身份号码,姓名,联系电话,楼栋编码,房号\n{resident},陈同批,13912340931,NEW-BLDG-2,301\n")  # fmt: skip
+    fused = run_fusion(conn)
+    assert fused.rejected == 0, fused.rejections
+    made = {k: fused.counts[k] for k in ("created_buildings", "created_house_units", "created_persons",
+                                         "created_enterprises")}  # fmt: skip
+    assert made == {"created_buildings": 1, "created_house_units": 1, "created_persons": 1, "created_enterprises": 1}
+    home = conn.execute(
+        "SELECT g.code, u.room_no FROM onemap.residence r JOIN onemap.person p ON p.id = r.person_id "
+        "JOIN onemap.house_unit u ON u.id = r.house_unit_id JOIN onemap.building g ON g.id = u.building_id "
+        "WHERE p.id_number = %s AND r.valid_to IS NULL",
+        (resident,),
+    ).fetchone()
+    assert home == ("NEW-BLDG-2", "301")
+    placed = conn.execute(
+        "SELECT g.code FROM onemap.enterprise e JOIN onemap.building g ON g.id = e.building_id WHERE e.credit_code = %s",
+        (firm,),
+    ).fetchone()
+    assert placed == ("NEW-BLDG-2",)
+
+
 def test_key_less_people_by_name_birth_date_and_phone(conn: psycopg.Connection, tmp_path: Path) -> None:
     rows = conn.execute(
         "SELECT p.id_number, p.name, p.birth_date::text, p.phone, g.code, u.room_no FROM onemap.person p "

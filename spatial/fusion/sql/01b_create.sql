@@ -2,65 +2,17 @@
 -- (the authority on that kind: police for persons, market supervision for enterprises, housing for buildings
 -- and their house units)
 -- and the record carries what the archive cannot do without. Records of other departments are left to
--- 02_reject, which opens an "unknown to the authority" issue for them.
+-- 02_reject, which opens an "unknown to the authority" issue for them. Buildings and their rooms come first: a
+-- person or an enterprise delivered in the same run as its building is placed in it.
 CREATE UNLOGGED TABLE fusion_new AS
-SELECT DISTINCT ON (k.entity_kind, b.entity_key) k.entity_kind, b.entity_key, b.id, r.payload
+SELECT DISTINCT ON (k.entity_kind, b.entity_key) k.entity_kind, b.entity_key, b.id, r.payload, b.building_code
 FROM fusion_batch b
 JOIN fusion_source_kind k ON k.source_kind = b.source_kind AND k.entity_kind = b.source_kind
 JOIN fusion_creator c ON c.entity_kind = k.entity_kind AND c.department = b.department
 JOIN onemap.source_record r ON r.id = b.id
 WHERE coalesce(btrim(b.entity_key), '') <> ''
   AND NOT EXISTS (SELECT 1 FROM onemap.fusion_rejection j WHERE j.run_id = %(run_id)s AND j.source_record_id = b.id)
-  -- a house unit's building may be created below, in this same run
-  AND (b.building_code IS NULL OR k.entity_kind = 'house_unit'
-       OR EXISTS (SELECT 1 FROM onemap.building g WHERE g.code = b.building_code))
 ORDER BY k.entity_kind, b.entity_key, r.received_at DESC, b.id DESC;
-
--- Persons: sex and birth date from the record, else from the ID number itself (GB 11643: birth date in
--- characters 7-14, an odd sequence number for men).
-WITH created AS (
-    INSERT INTO onemap.person (id_number, name, sex, birth_date, phone, household_type)
-    SELECT n.entity_key, n.payload ->> 'name',
-           coalesce(CASE WHEN n.payload ->> 'sex' IN ('M', 'F') THEN n.payload ->> 'sex' END,
-                    CASE WHEN mod(substr(n.entity_key, 17, 1)::int, 2) = 1 THEN 'M' ELSE 'F' END),
-           coalesce(onemap.try_date(n.payload ->> 'birth_date'), onemap.try_date(substr(n.entity_key, 7, 8))),
-           CASE WHEN n.payload ->> 'phone' ~ '^1[3-9][0-9]{9}$' THEN n.payload ->> 'phone' END,
-           CASE WHEN n.payload ->> 'household_type' IN ('local', 'migrant') THEN n.payload ->> 'household_type'
-                ELSE 'migrant' END
-    FROM fusion_new n
-    WHERE n.entity_kind = 'person' AND n.entity_key ~ '^[0-9]{17}[0-9X]$' AND btrim(n.payload ->> 'name') <> ''
-      AND onemap.try_date(substr(n.entity_key, 7, 8)) IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM onemap.person p WHERE p.id_number = n.entity_key::bpchar)
-    RETURNING 1
-)
-SELECT count(*) AS created_persons FROM created;
-
--- Enterprises: placed in the building their record names (its code, else its standard address); an individual
--- business is told by its credit code (character 2 is 2 for 个体工商户).
-WITH created AS (
-    INSERT INTO onemap.enterprise (credit_code, credit_code_check_ok, name, kind, industry, status, registered_on,
-                                   building_id, geom)
-    SELECT n.entity_key, coalesce((n.payload ->> 'credit_code_check_ok')::boolean, true), n.payload ->> 'name',
-           CASE WHEN substr(n.entity_key, 2, 1) = '2' THEN 'individual' ELSE 'company' END,
-           coalesce(n.payload ->> 'industry', 'unknown'),
-           CASE WHEN n.payload ->> 'status' IN ('active', 'suspended', 'deregistered') THEN n.payload ->> 'status'
-                ELSE 'active' END,
-           coalesce(onemap.try_date(n.payload ->> 'registered_on'), current_date),
-           g.id, ST_PointOnSurface(g.geom)
-    FROM fusion_new n
-    JOIN LATERAL (
-        SELECT g.id, g.geom FROM onemap.building g
-        WHERE g.code = n.payload ->> 'building_code'
-           OR (n.payload ->> 'building_code' IS NULL
-               AND g.address = normalize(regexp_replace(n.payload ->> 'address', '\s+', '', 'g'), NFKC))
-        ORDER BY g.code = n.payload ->> 'building_code' DESC NULLS LAST, g.id
-        LIMIT 1
-    ) g ON true
-    WHERE n.entity_kind = 'enterprise' AND length(n.entity_key) = 18 AND btrim(n.payload ->> 'name') <> ''
-      AND NOT EXISTS (SELECT 1 FROM onemap.enterprise e WHERE e.credit_code = n.entity_key::bpchar)
-    RETURNING 1
-)
-SELECT count(*) AS created_enterprises FROM created;
 
 -- Buildings: the footprint from the record (EPSG:4326), in the grid, community and street holding a point of it.
 WITH footprint AS (
@@ -96,7 +48,7 @@ WITH footprint AS (
 )
 SELECT count(*) AS created_buildings FROM created;
 
--- House units, after the buildings: in the building their record names, numbered as sent (a building without
+-- House units: in the building their record names, numbered as sent (a building without
 -- units (单元) has unit 1). A unit without its area is not created: 02_reject says so. The floor, when not sent,
 -- is read from the room number (305: floor 3), as Chinese room numbers are written; a use rooms do not have
 -- (a building's "mixed") is taken as residential, the survey's most common.
@@ -117,3 +69,50 @@ WITH created AS (
     RETURNING 1
 )
 SELECT count(*) AS created_house_units FROM created;
+
+-- Persons: sex and birth date from the record, else from the ID number itself (GB 11643: birth date in
+-- characters 7-14, an odd sequence number for men).
+WITH created AS (
+    INSERT INTO onemap.person (id_number, name, sex, birth_date, phone, household_type)
+    SELECT n.entity_key, n.payload ->> 'name',
+           coalesce(CASE WHEN n.payload ->> 'sex' IN ('M', 'F') THEN n.payload ->> 'sex' END,
+                    CASE WHEN mod(substr(n.entity_key, 17, 1)::int, 2) = 1 THEN 'M' ELSE 'F' END),
+           coalesce(onemap.try_date(n.payload ->> 'birth_date'), onemap.try_date(substr(n.entity_key, 7, 8))),
+           CASE WHEN n.payload ->> 'phone' ~ '^1[3-9][0-9]{9}$' THEN n.payload ->> 'phone' END,
+           CASE WHEN n.payload ->> 'household_type' IN ('local', 'migrant') THEN n.payload ->> 'household_type'
+                ELSE 'migrant' END
+    FROM fusion_new n
+    WHERE n.entity_kind = 'person' AND n.entity_key ~ '^[0-9]{17}[0-9X]$' AND btrim(n.payload ->> 'name') <> ''
+      AND onemap.try_date(substr(n.entity_key, 7, 8)) IS NOT NULL
+      AND NOT EXISTS (SELECT 1 FROM onemap.person p WHERE p.id_number = n.entity_key::bpchar)
+      AND (n.building_code IS NULL OR EXISTS (SELECT 1 FROM onemap.building g WHERE g.code = n.building_code))
+    RETURNING 1
+)
+SELECT count(*) AS created_persons FROM created;
+
+-- Enterprises: placed in the building their record names (its code, else its standard address); an individual
+-- business is told by its credit code (character 2 is 2 for 个体工商户).
+WITH created AS (
+    INSERT INTO onemap.enterprise (credit_code, credit_code_check_ok, name, kind, industry, status, registered_on,
+                                   building_id, geom)
+    SELECT n.entity_key, coalesce((n.payload ->> 'credit_code_check_ok')::boolean, true), n.payload ->> 'name',
+           CASE WHEN substr(n.entity_key, 2, 1) = '2' THEN 'individual' ELSE 'company' END,
+           coalesce(n.payload ->> 'industry', 'unknown'),
+           CASE WHEN n.payload ->> 'status' IN ('active', 'suspended', 'deregistered') THEN n.payload ->> 'status'
+                ELSE 'active' END,
+           coalesce(onemap.try_date(n.payload ->> 'registered_on'), current_date),
+           g.id, ST_PointOnSurface(g.geom)
+    FROM fusion_new n
+    JOIN LATERAL (
+        SELECT g.id, g.geom FROM onemap.building g
+        WHERE g.code = n.payload ->> 'building_code'
+           OR (n.payload ->> 'building_code' IS NULL
+               AND g.address = normalize(regexp_replace(n.payload ->> 'address', '\s+', '', 'g'), NFKC))
+        ORDER BY g.code = n.payload ->> 'building_code' DESC NULLS LAST, g.id
+        LIMIT 1
+    ) g ON true
+    WHERE n.entity_kind = 'enterprise' AND length(n.entity_key) = 18 AND btrim(n.payload ->> 'name') <> ''
+      AND NOT EXISTS (SELECT 1 FROM onemap.enterprise e WHERE e.credit_code = n.entity_key::bpchar)
+    RETURNING 1
+)
+SELECT count(*) AS created_enterprises FROM created;
