@@ -335,7 +335,8 @@ def test_one_run_makes_a_building_its_room_its_resident_and_its_firm(
     ).fetchone()
     assert home == ("NEW-BLDG-2", "301")
     placed = conn.execute(
-        "SELECT g.code FROM onemap.enterprise e JOIN onemap.building g ON g.id = e.building_id WHERE e.credit_code = %s",
+        "SELECT g.code FROM onemap.enterprise e JOIN onemap.building g ON g.id = e.building_id "
+        "WHERE e.credit_code = %s",
         (firm,),
     ).fetchone()
     assert placed == ("NEW-BLDG-2",)
