@@ -105,18 +105,18 @@ def default_mapping(department: str, kind: str | None = None) -> ColumnMapping:
         raise MappingInvalid(
             f"there is no default mapping for {kind} records: the kinds are {', '.join(ENTITY_KINDS)}"
         )
-    name = f"{department}.yaml"
-    if kind is not None:
-        main = files(__package__).joinpath("mappings", name)
-        if not main.is_file() or yaml.safe_load(main.read_text(encoding="utf-8")).get("entity_kind") != kind:
-            name = f"{department}.{kind}.yaml"
-    resource = files(__package__).joinpath("mappings", name)
-    if not resource.is_file():
-        what = f"{kind} records of {department}" if kind else department
-        raise MappingInvalid(
-            f"there is no default mapping for {what}: send one with the delivery (--mapping FILE.yaml, "
-            "or the mapping field) saying which column holds which attribute"
-        )
-    return parse_mapping(
-        yaml.safe_load(resource.read_text(encoding="utf-8")), f"{department} default mapping"
+    # A kind of its own first; else the department's main file, when it is of that kind.
+    names = (f"{department}.{kind}.yaml", f"{department}.yaml") if kind else (f"{department}.yaml",)
+    for name in names:
+        resource = files(__package__).joinpath("mappings", name)
+        if resource.is_file():
+            mapping = parse_mapping(
+                yaml.safe_load(resource.read_text(encoding="utf-8")), f"{department} default mapping"
+            )
+            if kind is None or mapping.entity_kind == kind:
+                return mapping
+    what = f"{kind} records of {department}" if kind else department
+    raise MappingInvalid(
+        f"there is no default mapping for {what}: send one with the delivery (--mapping FILE.yaml, "
+        "or the mapping field) saying which column holds which attribute"
     )

@@ -32,21 +32,18 @@ WHERE btrim(b.entity_key) <> '' AND k.entity_kind IN ('person', 'enterprise', 'b
 
 CREATE UNLOGGED TABLE fusion_candidate AS
 SELECT k.id, p.id_number::text AS entity_key,
-       CASE WHEN p.phone = k.payload ->> 'phone' THEN 1.0 ELSE 0.7 END AS confidence,
-       CASE WHEN p.phone = k.payload ->> 'phone' THEN 'name+birth_date+phone' ELSE 'name+birth_date' END AS method
+       CASE WHEN p.phone = k.payload ->> 'phone' OR m.key_close THEN 1.0 ELSE 0.7 END AS confidence,
+       CASE WHEN p.phone = k.payload ->> 'phone' THEN 'name+birth_date+phone'
+            WHEN m.key_close THEN 'name+birth_date+key' ELSE 'name+birth_date' END AS method
 FROM fusion_keyless k
 JOIN onemap.person p ON p.name = k.payload ->> 'name' AND p.birth_date = onemap.try_date(k.payload ->> 'birth_date')
+CROSS JOIN LATERAL (SELECT k.sent_key <> '' AND public.levenshtein(p.id_number::text, k.sent_key) <= 2 AS key_close) m
 WHERE k.entity_kind = 'person'
 UNION ALL
 SELECT k.id, p.id_number::text, 0.9, 'birth_date+phone+surname'
 FROM fusion_keyless k
 JOIN onemap.person p ON p.birth_date = onemap.try_date(k.payload ->> 'birth_date') AND p.phone = k.payload ->> 'phone'
 WHERE k.entity_kind = 'person' AND left(p.name, 1) = left(k.payload ->> 'name', 1)
-UNION ALL
-SELECT k.id, p.id_number::text, 1.0, 'name+birth_date+key'
-FROM fusion_keyless k
-JOIN onemap.person p ON p.name = k.payload ->> 'name' AND p.birth_date = onemap.try_date(k.payload ->> 'birth_date')
-WHERE k.entity_kind = 'person' AND k.sent_key <> '' AND public.levenshtein(p.id_number::text, k.sent_key) <= 2
 UNION ALL
 SELECT k.id, e.credit_code::text,
        CASE WHEN g.address = normalize(regexp_replace(k.payload ->> 'address', '\s+', '', 'g'), NFKC)
@@ -59,17 +56,15 @@ JOIN onemap.enterprise e
 JOIN onemap.building g ON g.id = e.building_id
 WHERE k.entity_kind = 'enterprise'
 UNION ALL
-SELECT k.id, e.credit_code::text,
-       CASE WHEN k.sent_key <> '' AND public.levenshtein(e.credit_code::text, k.sent_key) <= 3 THEN 0.95 ELSE 0.85 END,
-       CASE WHEN k.sent_key <> '' AND public.levenshtein(e.credit_code::text, k.sent_key) <= 3 THEN 'address+key'
-            ELSE 'address+similar name' END
+SELECT k.id, e.credit_code::text, CASE WHEN m.key_close THEN 0.95 ELSE 0.85 END,
+       CASE WHEN m.key_close THEN 'address+key' ELSE 'address+similar name' END
 FROM fusion_keyless k
 JOIN onemap.building g ON g.address = normalize(regexp_replace(k.payload ->> 'address', '\s+', '', 'g'), NFKC)
 JOIN onemap.enterprise e ON e.building_id = g.id
+CROSS JOIN LATERAL (SELECT k.sent_key <> '' AND public.levenshtein(e.credit_code::text, k.sent_key) <= 3 AS key_close) m
 WHERE k.entity_kind = 'enterprise'
-  AND ((k.sent_key <> '' AND public.levenshtein(e.credit_code::text, k.sent_key) <= 3)
-       OR public.levenshtein(onemap.fusion_normalise(e.name, 'normalised'),
-                             onemap.fusion_normalise(k.payload ->> 'name', 'normalised')) BETWEEN 1 AND 2)
+  AND (m.key_close OR public.levenshtein(onemap.fusion_normalise(e.name, 'normalised'),
+                                         onemap.fusion_normalise(k.payload ->> 'name', 'normalised')) BETWEEN 1 AND 2)
 UNION ALL
 SELECT k.id, g.code, 1.0, 'address'
 FROM fusion_keyless k
