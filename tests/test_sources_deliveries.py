@@ -210,11 +210,24 @@ def test_a_key_the_department_may_not_send(
     _refused(response, db, before, "market may not send person records")
 
 
+def _truncated_workbook() -> bytes:
+    buffer = io.BytesIO()
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["公民身份号码", "姓名"])
+    sheet.append(["110101199003071234", "张三"])
+    book.save(buffer)
+    return buffer.getvalue()[:-200]
+
+
 @pytest.mark.parametrize(
     ("name", "content", "form", "words"),
     [
         ("empty.csv", b"", {}, ["empty", "0 bytes"]),
         ("cut.zip", b"PK\x03\x04\x14\x00\x00\x00\x08\x00" + b"\x00" * 40, {}, ["not a readable .zip"]),
+        # a workbook cut short in the middle of its zip: the reader's own text is not the user's business
+        ("cut.xlsx", _truncated_workbook(), {}, ["cannot read the XLSX file", "truncated"]),
         (
             "wrong.csv",
             "公民身份号码,姓名\n110101199003071234,张三\n".encode("gbk"),

@@ -1,7 +1,7 @@
 """Ingestion of departments' files (any vector format, CSV, Excel) into PostGIS tables, streamed,
 all-or-nothing.
 
-``ingest()`` reads the upload in chunks (pyogrio Arrow batches, pandas/openpyxl for tables), reprojects to
+``ingest()`` reads the upload in chunks (pyogrio Arrow batches, pandas/calamine for tables), reprojects to
 EPSG:4326 (GCJ-02/BD-09 included), checks the coordinates, sanitises field names (keeping the originals as
 titles) and COPYs into ``onemap.<table>`` inside the caller's transaction.
 """

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import pyogrio.errors
+import python_calamine
 import shapely
 from psycopg import sql
 
@@ -416,9 +417,10 @@ def _conclude(
     report.tables = [_finish_table(conn, table, family, retype=column_type == "Geometry")]
 
 
-# What GDAL raises for a damaged file (a truncated GeoPackage, random bytes with a known extension).
+# What GDAL and calamine raise for a damaged file (a truncated GeoPackage or workbook, random bytes with a
+# known extension).
 _READ_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
-                pyogrio.errors.FeatureError, pyogrio.errors.GeometryError)
+                pyogrio.errors.FeatureError, pyogrio.errors.GeometryError, python_calamine.CalamineError)
 
 
 @contextmanager
