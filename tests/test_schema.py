@@ -171,6 +171,26 @@ def test_update_keeps_the_previous_version(db: psycopg.Connection) -> None:
         assert current[0] == row[2]  # the new version starts where the old one ends
 
 
+def test_a_version_made_and_changed_in_one_transaction_is_not_history(db: psycopg.Connection) -> None:
+    """A person created and given a phone by the same run was never visible without it: no history row (its
+    period would be empty). Changed in a later transaction, the earlier version is history as before."""
+    count = "SELECT count(*) FROM onemap.person_history WHERE id_number = '110101199003071234'"
+    with db.transaction(force_rollback=True):
+        db.execute(
+            "INSERT INTO onemap.person (id_number, name, sex, birth_date, household_type) "
+            "VALUES ('110101199003071234', '张三', 'M', '1990-03-07', 'local')"
+        )
+        db.execute("UPDATE onemap.person SET phone = '13800138000' WHERE id_number = '110101199003071234'")
+        assert _scalars(db, count) == (0,)
+        db.execute("UPDATE onemap.person SET valid_from = now() - interval '1 day' "
+                   "WHERE id_number = '110101199003071234'")  # as if created the day before
+        db.execute("UPDATE onemap.person SET phone = '13900139000' WHERE id_number = '110101199003071234'")
+        assert _scalars(db, count) == (1,)
+        assert _scalars(db, "SELECT phone FROM onemap.person_history WHERE id_number = '110101199003071234'") == (
+            "13800138000",
+        )
+
+
 def test_audit_log_is_append_only(db: psycopg.Connection) -> None:
     with db.transaction(force_rollback=True):
         db.execute(

@@ -4,6 +4,12 @@
 CREATE OR REPLACE FUNCTION onemap.keep_history() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
+    -- A version made by this same transaction (valid from now() to now()) was never valid for any instant: it
+    -- is not history. Fusion creating a district's persons and then giving them the grid's phones in one run
+    -- would otherwise write 250,000 empty periods (and spend most of the update doing it).
+    IF OLD.valid_from = now() THEN
+        RETURN CASE WHEN TG_OP = 'UPDATE' THEN NEW ELSE OLD END;
+    END IF;
     EXECUTE format('INSERT INTO %I.%I SELECT ($1).*, now(), $2, $3', TG_TABLE_SCHEMA, TG_TABLE_NAME || '_history')
         USING OLD, TG_OP, coalesce(nullif(current_setting('onemap.actor', true), ''), current_user);
     IF TG_OP = 'UPDATE' THEN

@@ -6,7 +6,7 @@
 -- found by name and birth date, or by address, whose key is at most a digit and its check characters away from
 -- the one sent is the one meant (1.0, 0.95). Several equally good candidates share the confidence.
 -- At or above the threshold the record takes the entity's key; below it an identity issue opens, never a guess.
--- After creation (01b), so that a record finds an entity its authority registers in the same run.
+-- After creation (01b, 01c), so that a record finds an entity its authority registers in the same run.
 --
 -- A key the archive does not hold, sent by a department that does not create that kind, is most often a typo
 -- (one digit off, the check character recomputed by the sending system): such records are matched the same way,

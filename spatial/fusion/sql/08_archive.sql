@@ -22,6 +22,10 @@ FROM fusion_claim
 WHERE is_authority
 GROUP BY entity_kind, entity_key;
 
+-- Counted before the updates join it: unanalysed, its filters make it look like one row, and the house units'
+-- update then reads every room of a building for each of its rooms (17 s instead of 1 s for 146,043 rooms).
+ANALYZE fusion_authority;
+
 WITH changed AS (
     UPDATE onemap.person p
     SET name = coalesce(a.name, p.name), sex = coalesce(a.sex, p.sex),
