@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up what onemap needs on a Debian machine, then run it:
-#   ./dev.sh demo   the platform with the sample district loaded (http://127.0.0.1:8000/map)
+#   ./dev.sh demo   the platform with the sample district born from its deliveries (http://127.0.0.1:8000/map)
 #   ./dev.sh test   the whole test suite against a real PostGIS and headless Chromium
 # Idempotent: it installs only what is missing (system packages with apt when run as root).
 set -euo pipefail

@@ -1,11 +1,12 @@
-"""The district born from its deliveries: the generated district's archives emptied (the areas kept), then every
-department's files (`onemap generate --as-deliveries`) delivered with the default mappings and fused, department
-by department, and the archives compared with the generator's truth.
+"""The district born from its deliveries, measured against the generator's truth: the generated district is
+loaded first (the truth, read back from its archives), then `onemap generate --from-deliveries` does on the same
+database what a real district's data does: every department's files (in their own formats) written, delivered
+with the default mappings and fused (spatial.district.born), and the archives compared with the truth.
 
     ONEMAP_DATA_DIR=/tmp/onemap-born .venv/bin/onemap generate --scale tiny
     ONEMAP_DATA_DIR=/tmp/onemap-born .venv/bin/python benchmarks/district_from_deliveries.py --scale tiny
 
-Destroys the archives and deliveries of the database it runs on (`onemap db url`, or --database-url): run it
+Replaces the archives and deliveries of the database it runs on (`onemap db url`, or --database-url): run it
 on a scratch data directory, freshly generated. Reports per archive the entities the generator made, those
 fusion made from the files, key precision and recall, and per compared attribute the share equal to the truth;
 entity resolution of the rows sent with a key missing or garbled (precision: rows linked to their true entity
@@ -29,13 +30,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from spatial.database import libpq_url  # noqa: E402
+from spatial.district.born import FUSION_GROUPS, born_district  # noqa: E402
 from spatial.district.deliveries import ANSWER_KEY  # noqa: E402
-from spatial.fusion.engine import run_fusion  # noqa: E402
-from spatial.sources.deliveries import DeliveryRequest, deliver_file  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
-# The authorities first, so that the verifying departments' records find the entities they are about.
-ORDER = ("housing", "police", "market", "grid", "social_security", "industry", "urban_management")
 # archive -> (the query of its natural key and compared attributes, the attributes)
 ARCHIVES = {
     "building": ("SELECT code AS key, floors, use, built_year, grid_code FROM onemap.building",
@@ -106,58 +104,31 @@ def main() -> None:
     parser.add_argument("--scale", default="tiny")
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--database-url", default=None, help="default: `onemap db url`")
-    parser.add_argument("--fuse-once", action="store_true",
-                        help="one fusion run after every department delivered, instead of one per department")
     parser.add_argument("--out", type=Path, default=HERE / "results" / "district_from_deliveries.json")
     args = parser.parse_args()
     onemap = str(ROOT / ".venv/bin/onemap")
     url = args.database_url or subprocess.check_output([onemap, "db", "url"], text=True).strip().splitlines()[-1]
     folder = Path(tempfile.mkdtemp(prefix="onemap-deliveries-"))
-    started = time.perf_counter()
-    subprocess.run([onemap, "generate", "--scale", args.scale, "--seed", str(args.seed),
-                    "--as-deliveries", str(folder)], check=True)
-    timings: dict[str, float] = {"write_s": time.perf_counter() - started}
-    answer_key = pd.read_parquet(folder / ANSWER_KEY)
-    files = answer_key.groupby("file")[["department", "entity_kind"]].first()
-    steps: list[dict[str, Any]] = []
     with psycopg.connect(libpq_url(url)) as conn:
         truth = snapshot(conn)
-        if not len(truth["building"]):
-            raise SystemExit("no archives to compare with: run `onemap generate` on this data directory first")
-        # The deliveries too: a file delivered before is a no-op when sent again (its content hash).
-        conn.execute("TRUNCATE onemap.building, onemap.house_unit, onemap.person, onemap.enterprise, "
-                     "onemap.residence, onemap.source_record, onemap.source_delivery CASCADE")
-        conn.commit()
-        deliver_s = fuse_s = 0.0
-        delivery_ids: dict[str, int] = {}
-        for department in ORDER:
-            step_started = time.perf_counter()
-            accepted = rejected = 0
-            for name, (_, kind) in files[files["department"] == department].iterrows():
-                request = DeliveryRequest(department, str(name), "benchmark", kind=str(kind))
-                report = deliver_file(conn, folder / str(name), request)
-                delivery_ids[str(name)] = int(report["id"])
-                accepted, rejected = accepted + int(report["accepted"]), rejected + int(report["rejected"])
-            fused_at = time.perf_counter()
-            deliver_s += fused_at - step_started
-            if args.fuse_once and department != ORDER[-1]:
-                steps.append({"department": department, "accepted": accepted, "rejected_rows": rejected})
-                continue
-            fusion = run_fusion(conn)
-            fuse_s += time.perf_counter() - fused_at
-            created = {k: v for k, v in fusion.counts.items() if k.startswith("created")}
-            steps.append({"department": department, "accepted": accepted, "rejected_rows": rejected,
-                          "fused": fusion.records, "fusion_rejected": fusion.rejected, **created})
-            print(json.dumps(steps[-1], ensure_ascii=False), flush=True)
+    if not len(truth["building"]):
+        raise SystemExit("no archives to compare with: run `onemap generate` on this data directory first")
+    started = time.perf_counter()
+    report = born_district(url, folder, args.scale, args.seed)
+    total_s = time.perf_counter() - started
+    answer_key = pd.read_parquet(folder / ANSWER_KEY)
+    final: dict[tuple[str, int], str | None] = {}
+    with psycopg.connect(libpq_url(url)) as conn:
         born = snapshot(conn)
-        final: dict[tuple[str, int], str | None] = {}
+        delivery_ids = dict(conn.execute("SELECT filename, id FROM onemap.source_delivery").fetchall())
         for name, rows in answer_key.groupby("file")["row"].max().items():
             for row, key in enumerate(delivered_keys(conn, delivery_ids[str(name)], int(rows)), start=1):
                 final[str(name), row] = key
     answer_key["final_key"] = [final[f, int(r)] for f, r in zip(answer_key["file"], answer_key["row"], strict=True)]
-    timings.update(deliver_s=deliver_s, fuse_s=fuse_s)
-    results = {"scale": args.scale, "seed": args.seed, "fuse_once": args.fuse_once, "timings": timings, "steps": steps,
-               "archives": compare(truth, born), "resolution": resolution(answer_key)}
+    timings = {f"{step}_s": seconds for step, seconds in report.seconds.items()} | {"total_s": total_s}
+    results = {"scale": args.scale, "seed": args.seed, "fusion_groups": FUSION_GROUPS, "timings": timings,
+               "delivered_rows": report.delivered_rows, "rejected_rows": report.rejected_rows,
+               "created": report.created, "archives": compare(truth, born), "resolution": resolution(answer_key)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False))
     for table, entry in results["archives"].items():

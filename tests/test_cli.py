@@ -41,7 +41,7 @@ def test_unknown_scale_is_a_clear_error(empty_database_url: str) -> None:
     assert result.stderr.strip() == "onemap: unknown scale 'enormous': use one of full, small, tiny"
 
 
-def test_demo_loads_small_and_stops_the_cluster_it_started() -> None:
+def test_demo_is_born_from_the_small_districts_deliveries_and_stops_the_cluster_it_started() -> None:
     import shutil
     import tempfile
     from pathlib import Path
@@ -62,7 +62,8 @@ def test_demo_loads_small_and_stops_the_cluster_it_started() -> None:
             timeout=600,
         )
         assert result.returncode == 0, result.stderr
-        assert "building 8,500" in result.stdout and "person 250,000" in result.stdout
+        assert "born from 18 delivery files (882,901 rows accepted, 0 rejected)" in result.stdout
+        assert "buildings 8,500, house units 146,043, persons 250,000, enterprises 35,000" in result.stdout
         assert not LocalCluster(Settings(data_dir=data_dir)).is_running()
     finally:
         cluster = LocalCluster(Settings(data_dir=data_dir))

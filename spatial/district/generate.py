@@ -81,6 +81,11 @@ def generate_district(spec: DistrictSpec) -> Iterator[TablePart]:
         yield TablePart(name + ":planted", "planted_disagreement", table.planted)
 
 
+def entity_tables(spec: DistrictSpec) -> dict[str, pd.DataFrame]:
+    """The archives' tables (and the administrative areas) by name, as generated from `spec`."""
+    return {part.table: part.rows for part in _entity_parts(spec)}
+
+
 def _entity_parts(spec: DistrictSpec) -> Iterator[TablePart]:
     """The archives' own tables (all but events), in load order."""
     scale = spec.scale
@@ -166,7 +171,7 @@ def department_tables(
     """Every department's records, slice by slice; `tables` are the archives' tables by name when already made
     (generated from `spec` otherwise). `sources` adds the records only deliveries carry (DELIVERED_SPECS)."""
     if tables is None:
-        tables = {part.table: part.rows for part in _entity_parts(spec)}
+        tables = entity_tables(spec)
     buildings, units, persons = tables["building"], tables["house_unit"], tables["person"]
     residences, enterprises = tables["residence"], tables["enterprise"]
     rng = spec.rng("sources")
@@ -208,5 +213,6 @@ __all__ = [
     "DistrictSpec",
     "TablePart",
     "department_tables",
+    "entity_tables",
     "generate_district",
 ]

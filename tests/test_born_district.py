@@ -1,0 +1,99 @@
+"""The tiny district born from its deliveries (``onemap generate --from-deliveries``, the demo's default) in a
+database of its own: what fusion made of the departments' files is the generator's truth, and building it again
+resumes instead of redoing anything."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import psycopg
+import pytest
+
+from spatial.database import libpq_url
+from spatial.district.born import born_district
+from spatial.district.events import generate_events
+from spatial.district.generate import entity_tables
+from spatial.district.load_district import district_spec
+from tests.conftest import TEST_RATE, TEST_SEED, create_database
+
+
+@pytest.fixture(scope="module")
+def born_url(empty_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    from api.setup import initialise_database
+
+    url = create_database(empty_database_url, f"onemap_born_{os.getpid()}")
+    initialise_database(url)
+    born_district(url, tmp_path_factory.mktemp("deliveries"), "tiny", TEST_SEED, TEST_RATE, progress=False,
+                  announce=lambda _: None)  # fmt: skip
+    return url
+
+
+@pytest.fixture
+def db(born_url: str) -> Iterator[psycopg.Connection]:
+    with psycopg.connect(libpq_url(born_url), autocommit=True) as conn:
+        yield conn
+
+
+@pytest.fixture(scope="module")
+def truth() -> dict[str, pd.DataFrame]:
+    return entity_tables(district_spec("tiny", TEST_SEED, TEST_RATE))
+
+
+def _frame(db: psycopg.Connection, query: str, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(db.execute(query).fetchall(), columns=columns)
+
+
+def test_archives_are_the_generators_truth(db: psycopg.Connection, truth: dict[str, pd.DataFrame]) -> None:
+    buildings = _frame(db, "SELECT code, floors, use, built_year, grid_code FROM onemap.building ORDER BY code",
+                       ["code", "floors", "use", "built_year", "grid_code"])  # fmt: skip
+    expected = truth["building"][["code", "floors", "use", "built_year", "grid_code"]].sort_values("code")
+    assert buildings.astype(str).values.tolist() == expected.astype(str).values.tolist()
+    persons = _frame(db, "SELECT id_number, name, sex, birth_date FROM onemap.person ORDER BY id_number",
+                     ["id_number", "name", "sex", "birth_date"])  # fmt: skip
+    people = truth["person"].sort_values("id_number")
+    assert persons["id_number"].tolist() == people["id_number"].tolist()
+    assert persons["name"].tolist() == people["name"].tolist()
+    assert persons["birth_date"].astype(str).tolist() == people["birth_date"].astype(str).tolist()
+    firms = _frame(db, "SELECT credit_code, name FROM onemap.enterprise ORDER BY credit_code", ["code", "name"])
+    registered = truth["enterprise"].sort_values("credit_code")
+    assert firms["code"].tolist() == registered["credit_code"].tolist()
+    assert firms["name"].tolist() == registered["name"].tolist()
+    units = db.execute("SELECT count(*) FROM onemap.house_unit").fetchone()
+    homes = db.execute("SELECT count(*) FROM onemap.residence WHERE valid_to IS NULL").fetchone()
+    assert units == (len(truth["house_unit"]),)
+    assert homes == (int(truth["residence"]["valid_to"].isna().sum()),)
+
+
+def test_events_point_at_the_buildings_fusion_numbered(
+    db: psycopg.Connection, truth: dict[str, pd.DataFrame]
+) -> None:
+    """Fusion gives buildings its own ids: each event is in the building of the generator's, found by code."""
+    spec = district_spec("tiny", TEST_SEED, TEST_RATE)
+    events = generate_events(spec.scale.events, truth["building"], spec.rng("events"))
+    codes = truth["building"].set_index("id")["code"].loc[events["building_id"]].tolist()
+    loaded = db.execute(
+        "SELECT g.code FROM onemap.event e JOIN onemap.building g ON g.id = e.building_id ORDER BY e.id"
+    ).fetchall()
+    assert [code for (code,) in loaded] == codes
+
+
+def test_planted_disagreements_come_from_the_answer_key(db: psycopg.Connection) -> None:
+    planted = db.execute("SELECT count(*), count(DISTINCT department) FROM onemap.planted_disagreement").fetchone()
+    assert planted is not None and planted[0] > 100 and planted[1] >= 3
+
+
+def test_born_again_resumes_and_changes_nothing(
+    born_url: str, db: psycopg.Connection, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The same district on the same database: files already delivered are no-ops, fusion finds nothing new."""
+    counts = "SELECT (SELECT count(*) FROM onemap.person), (SELECT count(*) FROM onemap.source_record), " \
+             "(SELECT count(*) FROM onemap.event), (SELECT count(*) FROM onemap.fusion_run)"  # fmt: skip
+    before = db.execute(counts).fetchone()
+    folder: Path = tmp_path_factory.mktemp("deliveries-again")
+    report = born_district(born_url, folder, "tiny", TEST_SEED, TEST_RATE, progress=False, announce=print)
+    assert report.created == {}
+    assert report.delivered_rows == 0
+    assert db.execute(counts).fetchone() == before
