@@ -69,6 +69,8 @@ def _born(url: str, scale: str, seed: int, disagreement_rate: float, key_damage_
     name = f"{scale}-seed{seed}-rate{disagreement_rate}-keys{key_damage_rate}"
     folder = get_settings().data_dir / "deliveries" / name
     report = born_district(url, folder, scale, seed, disagreement_rate, key_damage_rate, announce=typer.echo)
+    if not report.files:
+        return  # already born: born_district said so
     created = ", ".join(f"{k.removeprefix('created_').replace('_', ' ')} {v:,}" for k, v in report.created.items())
     timings = ", ".join(f"{step} {seconds:.1f} s" for step, seconds in report.seconds.items())
     typer.echo(

@@ -25,7 +25,7 @@ from spatial.database import libpq_url
 from spatial.district.deliveries import ANSWER_KEY, KEY_DAMAGE_RATE, write_deliveries
 from spatial.district.events import generate_events
 from spatial.district.generate import department_tables, entity_tables
-from spatial.district.load_district import KEY_DAMAGE_STREAM, district_spec
+from spatial.district.load_district import KEY_DAMAGE_STREAM, check_key_damage_rate, district_spec
 from spatial.district.sources import DELIVERED_SPECS
 from spatial.load_parts import load_parts
 
@@ -112,7 +112,8 @@ def born_district(
     from spatial.fusion.engine import run_fusion
 
     spec = district_spec(scale, seed, disagreement_rate)
-    dataset = spec.dataset + BORN_SUFFIX
+    check_key_damage_rate(key_damage_rate)
+    dataset = f"{spec.dataset}:keys={key_damage_rate}{BORN_SUFFIX}"
     report = BornReport(folder)
     if _start_over_unless_resuming(url, dataset):
         announce(f"the {scale} district is already born from its deliveries")

@@ -25,6 +25,12 @@ def district_spec(scale: str = "small", seed: int = 42, disagreement_rate: float
     return DistrictSpec(SCALES[scale], seed, disagreement_rate)
 
 
+def check_key_damage_rate(rate: float) -> float:
+    if not 0 <= rate <= 0.5:
+        raise InvalidInput("the key damage rate must lie between 0 and 0.5")
+    return rate
+
+
 def load_district(
     url: str, scale: str = "small", seed: int = 42, disagreement_rate: float = 0.02, progress: bool = True
 ) -> dict[str, int]:
@@ -45,12 +51,10 @@ def write_district_deliveries(
     from spatial.district.sources import DELIVERED_SPECS
 
     spec = district_spec(scale, seed, disagreement_rate)
-    if key_damage_rate is not None and not 0 <= key_damage_rate <= 0.5:
-        raise InvalidInput("the key damage rate must lie between 0 and 0.5")
     written = write_deliveries(
         department_tables(spec, sources=DELIVERED_SPECS),
         folder,
-        KEY_DAMAGE_RATE if key_damage_rate is None else key_damage_rate,
+        check_key_damage_rate(KEY_DAMAGE_RATE if key_damage_rate is None else key_damage_rate),
         np.random.default_rng([seed, KEY_DAMAGE_STREAM]),
     )
     return {file.path.name: file.rows for file in written}
