@@ -34,15 +34,24 @@ class ServerDatabase:
 
     psycopg_pool alone waits out an exponential reconnect backoff (a minute and more after a long outage) and
     makes every request wait its full timeout meanwhile. Here a failed connection check or a failed connection
-    attempt starts one probe; while the probe cannot connect, requests fail at once with 503, and the moment it
-    can, the pool drops its broken connections and opens new ones.
+    attempt marks the database down and starts one probe. While it is down, a request is answered 503 only when a
+    connection attempt made after the request arrived failed: one attempt at a time, shared by every request that
+    waits for it, at most one every ``retry_gap`` seconds. So a refused database fails requests within
+    milliseconds, and the first request after its return is served instead of being told of a stale failure (with
+    two workers, one may have seen the return while the other's last attempt still said "down"). A request
+    already waiting for a pooled connection when the database is found down is answered 503 then, not after the
+    pool's timeout. The moment an attempt connects, the pool drops its broken connections and opens new ones.
     """
 
-    def __init__(self, url: str, settings: ApiSettings, probe_interval: float = 0.5) -> None:
+    def __init__(self, url: str, settings: ApiSettings, probe_interval: float = 0.5, retry_gap: float = 0.05) -> None:
         self.url = libpq_url(url)
         self.probe_interval = probe_interval
+        self.retry_gap = retry_gap
         self.down = False
         self._probe: asyncio.Task[None] | None = None
+        self._attempt: asyncio.Task[bool] | None = None
+        self._attempt_started = float("-inf")
+        self._went_down: asyncio.Future[None] | None = None  # done once the database is found down
         self.pool = AsyncConnectionPool(
             self.url, min_size=settings.pool_min_size, max_size=settings.pool_max_size, open=False,
             timeout=settings.pool_timeout,
@@ -73,8 +82,62 @@ class ServerDatabase:
             self._probe.cancel()
         await self.pool.close()
 
-    def check_available(self) -> None:
-        if self.down:
+    async def getconn(self) -> AsyncConnection[Any]:
+        """A pooled connection, or DatabaseUnavailable as soon as the database is known to be away."""
+        await self.ensure_available()
+        getting = asyncio.ensure_future(self.pool.getconn())
+        try:
+            await asyncio.wait((getting, self._down_signal()), return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # the request itself was cancelled
+            self._abandon(getting)
+            raise
+        if not getting.done():
+            self._abandon(getting)
+            raise DatabaseUnavailable(UNAVAILABLE)
+        try:
+            return getting.result()
+        except PoolTimeout:
+            # The database is gone, or every connection stayed busy for the whole timeout: both mean "try again
+            # shortly"; the probe finds out which.
+            self.suspect()
+            raise DatabaseUnavailable(UNAVAILABLE) from None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[AsyncConnection[Any]]:
+        conn = await self.getconn()
+        try:
+            yield conn
+        finally:
+            await self.putconn(conn)
+
+    async def putconn(self, conn: AsyncConnection[Any]) -> None:
+        if conn.broken:
+            self.suspect()
+        await self.pool.putconn(conn)  # rolls back an unfinished transaction, drops a broken one
+
+    def _abandon(self, getting: asyncio.Future[AsyncConnection[Any]]) -> None:
+        """Give up a pending checkout without losing the connection it may have been handed."""
+        if not getting.done():
+            getting.cancel()  # psycopg_pool returns a connection it assigned meanwhile
+        elif not getting.cancelled() and getting.exception() is None:
+            asyncio.get_running_loop().create_task(self.pool.putconn(getting.result()))
+
+    def _down_signal(self) -> asyncio.Future[None]:
+        if self._went_down is None:
+            self._went_down = asyncio.get_running_loop().create_future()
+        return self._went_down
+
+    def _mark_down(self) -> None:
+        if not self.down:
+            log.warning("database unreachable; probing every %.1f s", self.probe_interval)
+        self.down = True
+        signal = self._down_signal()
+        if not signal.done():
+            signal.set_result(None)
+
+    async def ensure_available(self) -> None:
+        """Raise DatabaseUnavailable unless the database is up, or answers an attempt made since this call."""
+        if self.down and not await self._reachable_since(asyncio.get_running_loop().time()):
             raise DatabaseUnavailable(UNAVAILABLE)
 
     def suspect(self) -> None:
@@ -83,15 +146,36 @@ class ServerDatabase:
             self._probe = asyncio.get_running_loop().create_task(self._probe_until_back())
 
     async def _probe_until_back(self) -> None:
-        while not await self._can_connect():
-            if not self.down:
-                log.warning("database unreachable; probing every %.1f s", self.probe_interval)
-            self.down = True
+        while not await self._reachable_since(asyncio.get_running_loop().time()):
             await asyncio.sleep(self.probe_interval)
+
+    async def _reachable_since(self, asked: float) -> bool:
+        """Whether a connection attempt started at or after ``asked`` succeeded."""
+        loop = asyncio.get_running_loop()
+        while True:
+            attempt = self._attempt
+            if attempt is not None and self._attempt_started >= asked:
+                return await asyncio.shield(attempt)  # shielded: a caller that gives up leaves it to the others
+            if attempt is not None and not attempt.done():
+                await asyncio.shield(attempt)  # began before the question: its answer may be stale
+            else:
+                wait = self._attempt_started + self.retry_gap - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                    continue
+                self._attempt_started = loop.time()
+                self._attempt = loop.create_task(self._attempt_once())
+
+    async def _attempt_once(self) -> bool:
+        if not await self._can_connect():
+            self._mark_down()
+            return False
         if self.down:
             log.warning("database reachable again")
-        await self.pool.check()  # drops the broken idle connections and opens new ones now
-        self.down = False
+            await self.pool.check()  # drops the broken idle connections and opens new ones now
+            self._went_down = None
+            self.down = False
+        return True
 
     async def _can_connect(self) -> bool:
         try:
@@ -117,10 +201,6 @@ def get_database(request: Request) -> ServerDatabase:
     return database
 
 
-def get_pool(request: Request) -> AsyncConnectionPool:
-    return get_database(request).pool
-
-
 class RequestConnection:
     """The one pooled connection of a request: taken on first use, given back when the response is sent."""
 
@@ -130,14 +210,7 @@ class RequestConnection:
 
     async def get(self) -> AsyncConnection[Any]:
         if self._conn is None:
-            self._database.check_available()
-            try:
-                self._conn = await self._database.pool.getconn()
-            except PoolTimeout:
-                # The database is gone, or every connection stayed busy for the whole timeout: both mean
-                # "try again shortly"; the probe finds out which.
-                self._database.suspect()
-                raise DatabaseUnavailable(UNAVAILABLE) from None
+            self._conn = await self._database.getconn()
         return self._conn
 
     @asynccontextmanager
@@ -148,9 +221,7 @@ class RequestConnection:
     async def release(self) -> None:
         if self._conn is not None:
             conn, self._conn = self._conn, None
-            if conn.broken:
-                self._database.suspect()
-            await self._database.pool.putconn(conn)  # rolls back an unfinished transaction, drops a broken one
+            await self._database.putconn(conn)
 
 
 async def request_connection(request: Request) -> AsyncIterator[RequestConnection]:

@@ -18,8 +18,7 @@ async def health(request: Request) -> JSONResponse:
     body: dict[str, Any] = {"status": "ok"}
     database = get_database(request)
     try:
-        database.check_available()
-        async with database.pool.connection(timeout=5) as conn:
+        async with database.connection() as conn:
             row = await fetch_one(conn, "SELECT postgis_lib_version() AS postgis")
         body["database"] = "ok"
         body["postgis"] = row["postgis"] if row else None

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from api.changes import ChangeBroker, Subscription
-from api.db import Db, RequestConnection, get_pool
+from api.db import Db, RequestConnection, get_database
 from api.deps import require_layer_reader, require_role
 from api.errors import Forbidden
 from api.openapi import problem_response
@@ -91,7 +91,7 @@ async def _backlog(
     request: Request, stream: str, scope: FeedScope, after: int, until: int
 ) -> AsyncIterator[dict[str, Any]]:
     while after < until:
-        async with get_pool(request).connection() as conn:
+        async with get_database(request).connection() as conn:
             rows = await feed_since(conn, after, until, stream, BACKLOG_PAGE)
         if not rows:
             return
