@@ -67,6 +67,39 @@ def test_archives_are_the_generators_truth(db: psycopg.Connection, truth: dict[s
     assert homes == (int(truth["residence"]["valid_to"].isna().sum()),)
 
 
+def test_entities_are_valid_from_their_records_dates_not_the_day_they_arrived(
+    db: psycopg.Connection, truth: dict[str, pd.DataFrame]
+) -> None:
+    """A born archive knows the district's past as a generated one does: built, born, registered, moved in."""
+    def since(query: str) -> dict[str, str]:
+        return {key: str(valid_from.date()) for key, valid_from in db.execute(query).fetchall()}
+
+    def truth_since(frame: pd.DataFrame, key: str) -> dict[str, str]:
+        return dict(zip(frame[key].astype(str), pd.to_datetime(frame["valid_from"]).dt.strftime("%Y-%m-%d"),
+                        strict=True))  # fmt: skip
+
+    assert since("SELECT code, valid_from FROM onemap.building") == truth_since(truth["building"], "code")
+    assert since("SELECT id_number, valid_from FROM onemap.person") == truth_since(truth["person"], "id_number")
+    assert since("SELECT credit_code, valid_from FROM onemap.enterprise") == truth_since(
+        truth["enterprise"], "credit_code"
+    )
+    rooms = db.execute("SELECT count(*) FROM onemap.house_unit u JOIN onemap.building g ON g.id = u.building_id "
+                       "WHERE u.valid_from <> g.valid_from").fetchone()  # fmt: skip
+    assert rooms == (0,)
+    homes = truth["residence"][truth["residence"]["valid_to"].isna()]
+    id_numbers = truth["person"].set_index("id")["id_number"]
+    moved_in = dict(zip(id_numbers.loc[homes["person_id"]], pd.to_datetime(homes["valid_from"]).dt.strftime(
+        "%Y-%m-%d"), strict=True))  # fmt: skip
+    born_homes = db.execute(
+        "SELECT p.id_number, r.valid_from FROM onemap.residence r "
+        "JOIN onemap.person p ON p.id = r.person_id WHERE r.valid_to IS NULL"
+    ).fetchall()
+    assert {key: str(valid_from) for key, valid_from in born_homes} == moved_in
+    # "as of" a past date: what existed then, no more, no less
+    as_of = db.execute("SELECT count(*) FROM onemap.building WHERE valid_from <= '2005-06-30'").fetchone()
+    assert as_of == ((pd.to_datetime(truth["building"]["valid_from"]) <= pd.Timestamp("2005-06-30", tz="UTC")).sum(),)
+
+
 def test_events_point_at_the_buildings_fusion_numbered(
     db: psycopg.Connection, truth: dict[str, pd.DataFrame]
 ) -> None:

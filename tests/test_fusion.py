@@ -3,6 +3,7 @@ provenance per attribute."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -223,3 +224,21 @@ def test_packaged_rules_are_valid() -> None:
     rules = load_rule_file()
     assert not rules.errors
     assert rules.rule("person", "name") is not None
+
+
+def test_dates_parse_as_records_carry_them_even_in_parallel_queries(fusion_conn: psycopg.Connection) -> None:
+    cases = {"2020-01-02": dt.date(2020, 1, 2), "2020-1-2": dt.date(2020, 1, 2), "19900101": dt.date(1990, 1, 1),
+             " 2024-02-29 ": dt.date(2024, 2, 29), "2023-02-29": None, "2023-02-30": None, "2020-13-01": None,
+             "2020-00-10": None, "02/01/2020": None, "soon": None, "": None, None: None}  # fmt: skip
+    for text, expected in cases.items():
+        assert fusion_conn.execute("SELECT onemap.try_date(%s)", [text]).fetchone() == (expected,), text
+    # A step whose plan goes parallel used to fail: the parser must run inside parallel workers.
+    query = "SELECT count(onemap.try_date(to_char(birth_date, 'YYYYMMDD'))) FROM onemap.person"
+    with fusion_conn.transaction():
+        for setting in ("parallel_setup_cost", "parallel_tuple_cost", "min_parallel_table_scan_size"):
+            fusion_conn.execute(f"SET LOCAL {setting} = 0")
+        fusion_conn.execute("SET LOCAL max_parallel_workers_per_gather = 2")
+        plan = "\n".join(row[0] for row in fusion_conn.execute(f"EXPLAIN {query}").fetchall())
+        assert "Gather" in plan, plan
+        parsed = fusion_conn.execute(query).fetchone()
+    assert parsed == fusion_conn.execute("SELECT count(*) FROM onemap.person").fetchone()

@@ -259,15 +259,15 @@ def _market_workbook(path: Path, codes: list[str]) -> None:
     assert first is not None
     first.title = "布吉街道"
     first.append(["龙岗区市场主体名录（2024年）"])  # a title row
-    first.append(["主体信息", None, None, "登记信息", None])
-    first.append(["统一社会信用代码", "企业名称", "住所", "登记状态", "成立日期"])
+    first.append(["主体信息", None, None, "登记信息", None, None])
+    first.append(["统一社会信用代码", "企业名称", "住所", "登记状态", "成立日期", "法定代表人"])
     first.merge_cells("A2:C2")
-    first.merge_cells("D2:E2")
-    first.append([codes[0], "深圳市甲科技有限公司", "布吉街道1号", "存续", "2020-01-02"])
-    first.append([codes[1], "深圳市乙贸易有限公司", "布吉街道2号", "注销", "2019-05-06"])
+    first.merge_cells("D2:F2")
+    first.append([codes[0], "深圳市甲科技有限公司", "布吉街道1号", "存续", "2020-01-02", "张三"])
+    first.append([codes[1], "深圳市乙贸易有限公司", "布吉街道2号", "注销", "2019-05-06", "李四"])
     second = book.create_sheet("坂田街道")
-    second.append(["统一社会信用代码", "企业名称", "住所", "登记状态", "成立日期"])
-    second.append([codes[2], "深圳市丙实业有限公司", "坂田街道3号", "在业", "2021-07-08"])
+    second.append(["统一社会信用代码", "企业名称", "住所", "登记状态", "成立日期", "法定代表人"])
+    second.append([codes[2], "深圳市丙实业有限公司", "坂田街道3号", "在业", "2021-07-08", "王五"])
     book.save(path)
 
 
@@ -287,7 +287,8 @@ def test_xlsx_with_title_row_two_header_rows_and_sheets(
     assert records[codes[0]]["status"] == "active" and records[codes[0]]["address"] == "布吉街道1号"
     assert records[wrong]["status"] == "deregistered" and records[wrong]["credit_code_check_ok"] is False
     assert records[codes[2]]["name"] == "深圳市丙实业有限公司"  # from the second sheet
-    assert records[codes[0]]["unmapped"] == {"成立日期": "2020-01-02"}
+    assert records[codes[0]]["registered_on"] == "2020-01-02"
+    assert records[codes[0]]["unmapped"] == {"法定代表人": "张三"}
 
 
 def _housing_shapefile(db: psycopg.Connection, folder: Path, prj: bool) -> bytes:

@@ -176,7 +176,8 @@ def department_tables(
     residences, enterprises = tables["residence"], tables["enterprise"]
     rng = spec.rng("sources")
     building_code = buildings.set_index("id")["code"]
-    home = residences[residences["valid_to"].isna()].set_index("person_id")["house_unit_id"]
+    current = residences[residences["valid_to"].isna()].set_index("person_id")
+    home = current["house_unit_id"]
     unit = units.set_index("id")
     people = persons.assign(
         building_code=building_code.loc[
@@ -184,12 +185,14 @@ def department_tables(
         ].to_numpy(),
         room_no=unit.loc[home.loc[persons["id"]].to_numpy(), "room_no"].to_numpy(),
         birth_date=persons["birth_date"].astype("datetime64[s]").dt.strftime("%Y-%m-%d"),
+        moved_in=pd.to_datetime(current["valid_from"].loc[persons["id"]].to_numpy()).strftime("%Y-%m-%d"),
     )
     covered = rng.random(len(people)) < SOCIAL_SECURITY_COVERAGE
     building_address = buildings.set_index("id")["address"]
     firms = enterprises.assign(
         building_code=building_code.loc[enterprises["building_id"]].to_numpy(),
         address=building_address.loc[enterprises["building_id"]].to_numpy(),
+        registered_on=pd.to_datetime(enterprises["registered_on"]).dt.strftime("%Y-%m-%d"),
     )
     rooms = unit.reset_index().assign(building_code=building_code.loc[unit["building_id"]].to_numpy())
     rooms["unit_key"] = [

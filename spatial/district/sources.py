@@ -47,10 +47,12 @@ SOURCE_SPECS = (
         "grid",
         "residence",
         "id_number",
-        ("id_number", "name", "phone", "building_code", "room_no"),
+        ("id_number", "name", "phone", "building_code", "room_no", "moved_in"),
         ("name",),
     ),
-    SourceSpec("market", "enterprise", "credit_code", ("credit_code", "name", "status", "building_code"), ()),
+    SourceSpec(
+        "market", "enterprise", "credit_code", ("credit_code", "name", "status", "building_code", "registered_on"), ()
+    ),
     SourceSpec(
         "industry", "enterprise", "credit_code", ("credit_code", "name", "status"), ("name", "status")
     ),

@@ -24,7 +24,7 @@ from spatial.identifiers import (
 )
 from spatial.sources.vocabulary import KEY_ATTRIBUTE, house_unit_key
 
-DATE_ATTRIBUTES = ("birth_date", "registered_on")
+DATE_ATTRIBUTES = ("birth_date", "registered_on", "moved_in")
 INTEGER_ATTRIBUTES = {"floors": (1, 200), "built_year": (1900, 2100), "floor": (-5, 200)}
 AREA_LIMITS_M2 = (0.5, 100_000.0)  # from a store room to a whole mall floor
 CODED = {

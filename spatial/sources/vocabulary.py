@@ -32,6 +32,7 @@ ATTRIBUTE_NAMES: dict[str, tuple[str, ...]] = {
     "name": ("姓名", "名称", "企业名称"),
     "sex": ("性别",),
     "birth_date": ("出生日期",),
+    "moved_in": ("入住日期", "居住起始日期"),
     "phone": ("联系电话", "手机号码", "电话"),
     "building_code": ("楼栋编码", "建筑编码"),
     "room_no": ("房号", "房间号"),
@@ -39,6 +40,7 @@ ATTRIBUTE_NAMES: dict[str, tuple[str, ...]] = {
     "floor": ("所在楼层", "所在层"),
     "area_m2": ("建筑面积", "面积"),
     "credit_code": ("统一社会信用代码",),
+    "registered_on": ("成立日期", "注册日期"),
     "status": ("经营状态", "登记状态", "状态"),
     "code": ("楼栋编码", "建筑编码"),
     "floors": ("层数", "楼层数"),
@@ -97,7 +99,7 @@ def attribute_code(text: str, kind: str) -> str | None:
 # locating fields a record carries for resolution (address, footprint).
 ITEM_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "person": ("id_number", "name", "sex", "birth_date", "phone", "building_code", "room_no", "status"),
-    "residence": ("id_number", "name", "phone", "building_code", "room_no", "birth_date", "status"),
+    "residence": ("id_number", "name", "phone", "building_code", "room_no", "moved_in", "birth_date", "status"),
     "enterprise": ("credit_code", "name", "status", "building_code", "address", "industry", "registered_on"),
     "building": ("code", "floors", "use", "built_year", "address", "name", "geometry", "status"),
     "house_unit": ("building_code", "unit_no", "room_no", "floor", "area_m2", "use", "status"),

@@ -26,16 +26,20 @@ RETURN a IS NOT DISTINCT FROM b OR (
 );
 
 -- Departments type dates and numbers by hand: a value that does not parse is treated as absent, not as an error
--- that would abort a whole fusion run.
--- PARALLEL RESTRICTED: an exception block opens a subtransaction, which parallel workers may not.
+-- that would abort a whole fusion run. Dates as records carry them: 2020-01-02, 2020-1-2 or 20200102 (checked
+-- rows are normalised to the first; an ID number holds the last). Plain SQL, not a cast in an exception block:
+-- the subtransaction such a block opens is refused anywhere in a parallel query ("cannot start subtransactions
+-- during a parallel operation"), leader included, so that version could not even be PARALLEL RESTRICTED.
+-- A day past its month's end (2023-02-30) is caught by the day not surviving the addition.
 CREATE OR REPLACE FUNCTION onemap.try_date(value text) RETURNS date
-LANGUAGE plpgsql IMMUTABLE PARALLEL RESTRICTED AS $$
-BEGIN
-    RETURN value::date;
-EXCEPTION WHEN others THEN
-    RETURN NULL;
-END
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (
+    SELECT make_date(y, m, 1) + (d - 1)
+    FROM (SELECT part[1]::int AS y, part[2]::int AS m, part[3]::int AS d
+          FROM regexp_match(btrim(value), '^([0-9]{4})-?([0-9]{1,2})-?([0-9]{1,2})$') AS part) AS parts
+    WHERE y >= 1 AND m BETWEEN 1 AND 12 AND d BETWEEN 1 AND 31
+      AND extract(day FROM make_date(y, m, 1) + (d - 1)) = d
+);
 
 CREATE OR REPLACE FUNCTION onemap.try_int(value text) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
