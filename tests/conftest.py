@@ -56,14 +56,16 @@ def create_database(base_url: str, name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def database_url(empty_database_url: str) -> str:
-    """The session's platform database: migrated, built-in layers registered, `tiny` district loaded."""
+def database_url(empty_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The session's platform database: migrated, built-in layers registered, the `tiny` district born from its
+    departments' deliveries (as the demo's is)."""
     from api.setup import initialise_database
-    from spatial.district.load_district import load_district
+    from spatial.district.born import born_district
 
     url = create_database(empty_database_url, f"onemap_test_{os.getpid()}")
     initialise_database(url)
-    load_district(url, "tiny", seed=TEST_SEED, disagreement_rate=TEST_RATE, progress=False)
+    born_district(url, tmp_path_factory.mktemp("district-deliveries"), "tiny", TEST_SEED, TEST_RATE,
+                  progress=False, announce=lambda _: None)  # fmt: skip
     return url
 
 

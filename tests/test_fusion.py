@@ -47,7 +47,12 @@ def _send(conn: psycopg.Connection, department: str, kind: str, key: str, payloa
 
 
 def test_planted_disagreements_are_found(first_run: FusionReport, fusion_conn: psycopg.Connection) -> None:
-    assert first_run.records > 0 and first_run.rejected == 0
+    assert first_run.records > 0
+    # The district is born with 2 % of some departments' keys blank or garbled: the few rows resolution cannot
+    # place (below its threshold) are refused, each with its identity issue; nothing else is.
+    assert first_run.rejected <= 5, first_run.rejections
+    assert all(r["reason"].startswith("no key") or "unknown to the authority" in r["reason"]
+               for r in first_run.rejections), first_run.rejections  # fmt: skip
     quality = measure_against_planted(fusion_conn)
     assert quality.planted > 100
     assert quality.precision >= 0.95, str(quality)

@@ -281,7 +281,7 @@ def test_a_role_never_gets_another_roles_cached_tile(
 ) -> None:
     lon, lat = (
         db.execute(
-            "SELECT ST_X(geom), ST_Y(geom) FROM onemap.event WHERE grid_code = %s LIMIT 1",
+            "SELECT ST_X(geom), ST_Y(geom) FROM onemap.event WHERE grid_code = %s ORDER BY id LIMIT 1",
             (keys["grid_a_code"],),
         ).fetchone()
         or ()
@@ -290,11 +290,10 @@ def test_a_role_never_gets_another_roles_cached_tile(
     seen: dict[str, set[str]] = {}
     for who in ("planner", "grid_a", "grid_b", "grid_a", "planner"):
         response = client.get(url, headers={"X-API-Key": keys[who]})
-        assert response.status_code == 200
-        grids = {
-            f["properties"]["grid_code"]
-            for f in decode(response.content).get("events", {"features": []})["features"]
-        }
+        # grid b's events may all lie outside this tile: then it is empty (204) for grid b
+        assert response.status_code == 200 or (who == "grid_b" and response.status_code == 204)
+        features = decode(response.content).get("events", {"features": []})["features"] if response.content else []
+        grids = {f["properties"]["grid_code"] for f in features}
         seen.setdefault(who, grids)
         assert seen[who] == grids  # the second request (a cache hit) is the same tile
     assert seen["grid_a"] == {keys["grid_a_code"]}

@@ -148,7 +148,8 @@ def delivery(delivery_id: int, who: Who) -> dict[str, Any]:
 
 
 @router.get(
-    "/deliveries/{delivery_id}/report", summary="A delivery's report: rejected rows with reasons (CSV)"
+    "/deliveries/{delivery_id}/report", summary="A delivery's report: rejected rows with reasons (CSV)",
+    responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}, "application/json": {}}}},
 )
 def delivery_csv(
     delivery_id: int, who: Who, f: Annotated[str, Query(pattern="^(csv|json)$")] = "csv"

@@ -9,7 +9,12 @@ SELECT i.id, i.entity_kind,
                         WHEN i.attribute = 'name' THEN onemap.mask_name(source.value ->> 'value')
                         WHEN i.attribute = 'phone' THEN onemap.mask_phone(source.value ->> 'value')
                         WHEN i.attribute IN ('sex', 'birth_date') THEN '*'
-                        ELSE source.value ->> 'value' END))
+                        ELSE source.value ->> 'value' END)
+                   -- an identity issue names the person its record was closest to: an ID number too
+                   || CASE WHEN NOT %(unmasked)s AND i.entity_kind = 'person'
+                                AND source.value ->> 'candidate' IS NOT NULL
+                           THEN jsonb_build_object('candidate', onemap.mask_id_number(source.value ->> 'candidate'))
+                           ELSE '{}'::jsonb END)
         FROM jsonb_each(i.values) AS source) AS values,
        count(*) OVER () AS matched
 FROM onemap.verification_issue i
