@@ -127,6 +127,7 @@ def main() -> None:
     answer_key["final_key"] = [final[f, int(r)] for f, r in zip(answer_key["file"], answer_key["row"], strict=True)]
     timings = {f"{step}_s": seconds for step, seconds in report.seconds.items()} | {"total_s": total_s}
     results = {"scale": args.scale, "seed": args.seed, "fusion_groups": FUSION_GROUPS, "timings": timings,
+               "fusion_step_s": report.fusion_steps,
                "delivered_rows": report.delivered_rows, "rejected_rows": report.rejected_rows,
                "created": report.created, "archives": compare(truth, born), "resolution": resolution(answer_key)}
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -49,6 +49,7 @@ class BornReport:
     rejected_rows: int = 0
     created: dict[str, int] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)
+    fusion_steps: list[dict[str, float]] = field(default_factory=list)  # per fusion run: seconds per step
 
 
 def _deliver_one(url: str, path: Path, department: str, kind: str) -> tuple[int, int]:
@@ -150,6 +151,7 @@ def born_district(
         announce(f"fusing what {', '.join(group)} delivered")
         with psycopg.connect(libpq_url(url)) as conn:
             fusion = run_fusion(conn)
+        report.fusion_steps.append(fusion.step_seconds)
         for count, value in fusion.counts.items():
             if count.startswith("created"):
                 report.created[count] = report.created.get(count, 0) + int(value or 0)
