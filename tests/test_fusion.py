@@ -234,7 +234,10 @@ def test_packaged_rules_are_valid() -> None:
 def test_dates_parse_as_records_carry_them_even_in_parallel_queries(fusion_conn: psycopg.Connection) -> None:
     cases = {"2020-01-02": dt.date(2020, 1, 2), "2020-1-2": dt.date(2020, 1, 2), "19900101": dt.date(1990, 1, 1),
              " 2024-02-29 ": dt.date(2024, 2, 29), "2023-02-29": None, "2023-02-30": None, "2020-13-01": None,
-             "2020-00-10": None, "02/01/2020": None, "soon": None, "": None, None: None}  # fmt: skip
+             "2020-00-10": None, "02/01/2020": None, "soon": None, "": None, None: None,
+             # digits only, the month taking two when at least one is left for the day (as \d{4}-?\d{1,2}-?\d{1,2})
+             "2020105": dt.date(2020, 10, 5), "2020-125": dt.date(2020, 12, 5), "202011": dt.date(2020, 1, 1),
+             "2020131": None, "2020--1-1": None}  # fmt: skip
     for text, expected in cases.items():
         assert fusion_conn.execute("SELECT onemap.try_date(%s)", [text]).fetchone() == (expected,), text
     # A step whose plan goes parallel used to fail: the parser must run inside parallel workers.
