@@ -130,3 +130,20 @@ def test_born_again_resumes_and_changes_nothing(
     assert report.created == {}
     assert report.delivered_rows == 0
     assert db.execute(counts).fetchone() == before
+
+
+def test_born_again_from_other_files_fuses_them_although_fusion_ran_before(
+    born_url: str, db: psycopg.Connection, truth: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Another dataset on the same database (here: no keys damaged) starts over. The new deliveries' record ids
+    start again from 1, below the earlier fusion runs' high-water marks, which must not hide them. Last in this
+    module: it replaces the district the tests above read."""
+    folder: Path = tmp_path_factory.mktemp("deliveries-other")
+    report = born_district(born_url, folder, "tiny", TEST_SEED, TEST_RATE, key_damage_rate=0.0, progress=False,
+                           announce=lambda _: None)  # fmt: skip
+    assert report.created["created_persons"] == len(truth["person"])
+    assert report.created["created_buildings"] == len(truth["building"])
+    row = db.execute("SELECT count(*), min(id) FROM onemap.source_record").fetchone()
+    assert row is not None and row[1] == 1, "the new records were numbered from 1 (what hid them)"
+    assert db.execute("SELECT count(*) FROM onemap.person").fetchone() == (len(truth["person"]),)
+    assert db.execute("SELECT count(*) FROM onemap.fusion_run").fetchone() == (len(report.fusion_steps),)

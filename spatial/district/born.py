@@ -4,14 +4,19 @@ fusion makes the archives from them. Only the administrative areas (the map's fr
 and the answer key's planted disagreements are copied in directly. The call behind ``onemap generate
 --from-deliveries`` and ``onemap demo``.
 
-Resumable at every step: written files are kept (the answer key is written last), a file delivered before is
-a no-op (its content hash), fusion takes only what it has not fused, and copied parts are recorded."""
+The steps overlap where they can (two cores: one writing, the others delivering; fusion in the database while
+the next group is delivered): each file of the first group is delivered as soon as it is written, and the second
+group's files as soon as the first fusion run has taken its high-water mark, so their records wait for the second.
+
+Resumable at every step: written files are kept (the answer key is written last; files delivered before it was
+are forgotten with their deliveries and written again), a file delivered before is a no-op (its content hash),
+fusion takes only what it has not fused, and copied parts are recorded."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +27,7 @@ import psycopg
 from tqdm import tqdm
 
 from spatial.database import libpq_url
-from spatial.district.deliveries import ANSWER_KEY, KEY_DAMAGE_RATE, write_deliveries
+from spatial.district.deliveries import ANSWER_KEY, KEY_DAMAGE_RATE, DeliveredFile, write_deliveries
 from spatial.district.events import generate_events
 from spatial.district.generate import department_tables, entity_tables
 from spatial.district.load_district import KEY_DAMAGE_STREAM, check_key_damage_rate, district_spec
@@ -36,13 +41,18 @@ FUSION_GROUPS = (("housing", "police", "market", "grid"), ("social_security", "i
 DELIVERY_WORKERS = 2  # the machine's cores: a delivery is mostly Python checking rows
 LAST_PART = "planted"  # copied in last: the district is complete once it is recorded
 BORN_SUFFIX = ":born"  # apart from the directly loaded dataset of the same spec (spatial.load_parts)
-# What a district born again from scratch empties besides the tables load_parts empties.
-DELIVERY_TABLES = ("source_delivery", "source_record", "attribute_provenance", "fusion_rejection",
+# What a district born again from scratch empties besides the tables load_parts empties. The fusion runs too:
+# their high-water marks would otherwise hide the new records (their ids may start again from 1).
+DELIVERY_TABLES = ("source_delivery", "source_record", "attribute_provenance", "fusion_rejection", "fusion_run",
                    "source_resolution", "verification_issue")  # fmt: skip
 
 
 @dataclass
 class BornReport:
+    """`seconds` per step on the critical path, adding up to the whole: writing (the first group's deliveries
+    running beside it), waiting for deliveries still running, fusing (the next group delivered beside it), the
+    events and planted disagreements copied in."""
+
     folder: Path
     files: int = 0
     delivered_rows: int = 0
@@ -61,10 +71,50 @@ def _deliver_one(url: str, path: Path, department: str, kind: str) -> tuple[int,
     return int(report["accepted"]), int(report["rejected"])
 
 
-def _files(folder: Path) -> pd.DataFrame:
-    """File name -> department and kind, from the answer key."""
-    key = pd.read_parquet(folder / ANSWER_KEY, columns=["file", "department", "entity_kind"])
-    return key.groupby("file")[["department", "entity_kind"]].first()
+def _files(folder: Path) -> list[DeliveredFile]:
+    """The files written before, from the answer key."""
+    key = pd.read_parquet(folder / ANSWER_KEY, columns=["file", "department", "entity_kind", "row"])
+    files = key.groupby("file").agg(department=("department", "first"), kind=("entity_kind", "first"),
+                                    rows=("row", "max"))  # fmt: skip
+    return [DeliveredFile(str(f.department), folder / str(name), int(f.rows), str(f.kind))
+            for name, f in files.iterrows()]  # fmt: skip
+
+
+class _GroupedDeliveries:
+    """Files delivered by a pool of worker processes, group by group: a group's files are held until it is
+    started, then delivered in the background."""
+
+    def __init__(self, pool: ProcessPoolExecutor, url: str) -> None:
+        self._pool, self._url = pool, url
+        self._held: list[list[DeliveredFile]] = [[] for _ in FUSION_GROUPS]
+        self._running: list[list[Future[tuple[int, int]]]] = [[] for _ in FUSION_GROUPS]
+        self._started = [False for _ in FUSION_GROUPS]
+        self.files = 0
+
+    def add(self, file: DeliveredFile) -> None:
+        group = next((n for n, departments in enumerate(FUSION_GROUPS) if file.department in departments), None)
+        if group is None:
+            raise ValueError(f"{file.department} is in no fusion group: add it to FUSION_GROUPS")
+        self.files += 1
+        self._held[group].append(file)
+        if self._started[group]:
+            self.start(group)
+
+    def start(self, group: int) -> None:
+        self._started[group] = True
+        for file in self._held[group]:
+            self._running[group].append(
+                self._pool.submit(_deliver_one, self._url, file.path, file.department, file.entity_kind)
+            )
+        self._held[group].clear()
+
+    def wait(self, group: int, report: BornReport, progress: bool) -> None:
+        self.start(group)
+        description = f"delivering {', '.join(FUSION_GROUPS[group])}"
+        for future in tqdm(self._running[group], unit="file", disable=not progress, desc=description):
+            accepted, rejected = future.result()
+            report.delivered_rows += accepted
+            report.rejected_rows += rejected
 
 
 def planted_from_answer_key(folder: Path) -> pd.DataFrame:
@@ -84,10 +134,13 @@ def _start_over_unless_resuming(url: str, dataset: str) -> bool:
     with psycopg.connect(libpq_url(url)) as conn:
         parts = conn.execute("SELECT dataset, chunk_name FROM onemap.load_progress").fetchall()
         if {name for name, _ in parts} != {dataset}:
-            tables = ", ".join(f"onemap.{table}" for table in DELIVERY_TABLES)
-            conn.execute(f"TRUNCATE {tables} CASCADE")
+            _forget_deliveries(conn)
             return False
     return (dataset, LAST_PART) in parts
+
+
+def _forget_deliveries(conn: psycopg.Connection[Any]) -> None:
+    conn.execute(f"TRUNCATE {', '.join(f'onemap.{table}' for table in DELIVERY_TABLES)} CASCADE")
 
 
 def _events_by_code(events: pd.DataFrame, buildings: pd.DataFrame, url: str) -> pd.DataFrame:
@@ -110,7 +163,7 @@ def born_district(
     announce: Callable[[str], Any] = print,
 ) -> BornReport:
     """Write the district's deliveries into `folder` (unless already there), deliver them and fuse."""
-    from spatial.fusion.engine import run_fusion
+    from spatial.fusion.engine import high_water_mark, run_fusion
 
     spec = district_spec(scale, seed, disagreement_rate)
     check_key_damage_rate(key_damage_rate)
@@ -122,40 +175,45 @@ def born_district(
     started = time.perf_counter()
     tables = entity_tables(spec)
     load_parts(url, dataset, [("admin_area", "admin_area", tables["admin_area"])], progress=False)
-    if not (folder / ANSWER_KEY).exists():
-        announce(f"writing the departments' deliveries into {folder}")
-        write_deliveries(
-            department_tables(spec, tables, sources=DELIVERED_SPECS),
-            folder,
-            key_damage_rate,
-            np.random.default_rng([seed, KEY_DAMAGE_STREAM]),
-        )
-    report.seconds["write"] = time.perf_counter() - started
-    files = _files(folder)
-    report.files = len(files)
-    deliver_s = fuse_s = 0.0
-    for group in FUSION_GROUPS:
-        step = time.perf_counter()
-        chosen = files[files["department"].isin(group)]
-        with ProcessPoolExecutor(DELIVERY_WORKERS) as pool:
-            futures = [
-                pool.submit(_deliver_one, url, folder / str(name), str(department), str(kind))
-                for name, (department, kind) in chosen.iterrows()
-            ]
-            for future in tqdm(futures, unit="file", disable=not progress, desc=f"delivering {', '.join(group)}"):
-                accepted, rejected = future.result()
-                report.delivered_rows += accepted
-                report.rejected_rows += rejected
-        fused_at = time.perf_counter()
-        deliver_s += fused_at - step
-        announce(f"fusing what {', '.join(group)} delivered")
-        with psycopg.connect(libpq_url(url)) as conn:
-            fusion = run_fusion(conn)
-        report.fusion_steps.append(fusion.step_seconds)
-        for count, value in fusion.counts.items():
-            if count.startswith("created"):
-                report.created[count] = report.created.get(count, 0) + int(value or 0)
-        fuse_s += time.perf_counter() - fused_at
+    with ProcessPoolExecutor(DELIVERY_WORKERS) as pool:
+        deliveries = _GroupedDeliveries(pool, url)
+        deliveries.start(0)
+        if (folder / ANSWER_KEY).exists():
+            for file in _files(folder):
+                deliveries.add(file)
+        else:
+            announce(f"writing the departments' deliveries into {folder}, each delivered once written")
+            # Files delivered as they were written by a write that did not finish (no answer key) are written
+            # again, perhaps not to the same bytes (workbooks and GeoPackages carry their time of writing): what
+            # was delivered of them goes, or it would be delivered twice. Fusion runs only once all are written.
+            with psycopg.connect(libpq_url(url)) as conn:
+                _forget_deliveries(conn)
+            write_deliveries(
+                department_tables(spec, tables, sources=DELIVERED_SPECS),
+                folder,
+                key_damage_rate,
+                np.random.default_rng([seed, KEY_DAMAGE_STREAM]),
+                written=deliveries.add,
+            )
+        report.files = deliveries.files
+        report.seconds["write"] = time.perf_counter() - started
+        deliver_s = fuse_s = 0.0
+        for number, group in enumerate(FUSION_GROUPS):
+            step = time.perf_counter()
+            deliveries.wait(number, report, progress)
+            fused_at = time.perf_counter()
+            deliver_s += fused_at - step
+            announce(f"fusing what {', '.join(group)} delivered")
+            with psycopg.connect(libpq_url(url)) as conn:
+                upto = high_water_mark(conn)
+                if number + 1 < len(FUSION_GROUPS):
+                    deliveries.start(number + 1)  # delivered during this run, above its mark: fused by the next
+                fusion = run_fusion(conn, upto=upto)
+            report.fusion_steps.append(fusion.step_seconds)
+            for count, value in fusion.counts.items():
+                if count.startswith("created"):
+                    report.created[count] = report.created.get(count, 0) + int(value or 0)
+            fuse_s += time.perf_counter() - fused_at
     report.seconds.update(deliver=deliver_s, fuse=fuse_s)
     step = time.perf_counter()
     events = generate_events(spec.scale.events, tables["building"], spec.rng("events"))

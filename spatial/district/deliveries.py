@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -80,6 +80,7 @@ class DeliveredFile:
     department: str
     path: Path
     rows: int
+    entity_kind: str
 
 
 class _Writer(Protocol):
@@ -235,20 +236,37 @@ def write_deliveries(
     folder: Path,
     key_damage_rate: float = KEY_DAMAGE_RATE,
     rng: np.random.Generator | None = None,
+    written: Callable[[DeliveredFile], Any] | None = None,
 ) -> list[DeliveredFile]:
     """Write every department's file into `folder`, and the answer key beside them; returns the files. The
-    departments that damage keys send a share `key_damage_rate` of them missing or garbled (drawn from `rng`)."""
+    departments that damage keys send a share `key_damage_rate` of them missing or garbled (drawn from `rng`).
+    Each file is handed to `written` as soon as it is complete (a source's slices come one after another), so it
+    can be delivered while the next ones are written; the answer key is written last."""
     folder.mkdir(parents=True, exist_ok=True)
     rng = rng if rng is not None else np.random.default_rng(0)
-    writers: dict[str, _Writer] = {}
+    writers: dict[str, _Writer] = {}  # the files of the source being written
+    files: list[DeliveredFile] = []
     rows: dict[str, int] = {}
-    departments: dict[str, str] = {}
     answers: list[pd.DataFrame] = []
     mappings: dict[tuple[str, str], ColumnMapping] = {}
+    source: tuple[str, str] | None = None
+
+    def finish_source() -> None:
+        assert source is not None
+        for name, writer in writers.items():
+            writer.close()
+            files.append(DeliveredFile(source[0], folder / name, rows[name], source[1]))
+            if written is not None:
+                written(files[-1])
+        writers.clear()
+
     for table in tables:
         department, kind = table.source.department, table.source.entity_kind
+        if source is not None and source != (department, kind):
+            finish_source()
+        source = (department, kind)
         shape = shape_of(table)
-        mapping = mappings.setdefault((department, kind), default_mapping(department, kind))
+        mapping = mappings.setdefault(source, default_mapping(department, kind))
         frame = department_frame(table, shape, mapping)
         rate = key_damage_rate if shape.damages_keys else 0.0
         damage = _damaged(table, frame, mapping, rate, rng)
@@ -259,14 +277,15 @@ def write_deliveries(
             pieces = [(shape.filename, frame)]
         for name, piece in pieces:
             if name not in writers:
+                if name in rows:
+                    raise ValueError(f"{name}: the slices of a source must come one after another")
                 writers[name] = _writer(folder / name, shape)
                 rows[name] = 0
-                departments[name] = department
             writers[name].append(piece)
             answers.append(_answer_rows(table, name, rows[name] + 1, piece, damage))
             rows[name] += len(piece)
-    for writer in writers.values():
-        writer.close()
+    if source is not None:
+        finish_source()
     key = pd.concat(answers, ignore_index=True) if answers else pd.DataFrame(columns=list(ANSWER_COLUMNS))
     key.to_parquet(folder / ANSWER_KEY, index=False)
-    return [DeliveredFile(departments[name], folder / name, rows[name]) for name in writers]
+    return files

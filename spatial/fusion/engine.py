@@ -98,12 +98,13 @@ def current_rules(conn: psycopg.Connection, base: RuleSet | None = None) -> Rule
 
 
 def run_fusion(
-    conn: psycopg.Connection, rules: RuleSet | None = None, sample_rejections: int = 20
+    conn: psycopg.Connection, rules: RuleSet | None = None, sample_rejections: int = 20, upto: int | None = None
 ) -> FusionReport:
-    """Fuse every source record above the last run's high-water mark; commits on success, rolls everything
-    back on failure (the mark then stays where it was)."""
+    """Fuse every source record above the last run's high-water mark, up to `upto` (a ``high_water_mark``
+    taken earlier: records delivered since wait for the next run) or all committed ones; commits on success,
+    rolls everything back on failure (the mark then stays where it was)."""
     started = time.perf_counter()
-    upto = _high_water_mark(conn)
+    upto = high_water_mark(conn) if upto is None else upto
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (FUSION_LOCK,))
         # Sorting and hashing millions of claims in memory instead of on disk.
@@ -145,7 +146,7 @@ def run_fusion(
     return report
 
 
-def _high_water_mark(conn: psycopg.Connection) -> int:
+def high_water_mark(conn: psycopg.Connection) -> int:
     """The highest source record id below which every record is committed.
 
     Ids come from a sequence, so a record with a lower id can still be committing when a higher one is visible.
