@@ -83,6 +83,9 @@ def test_entities_are_valid_from_their_records_dates_not_the_day_they_arrived(
     assert since("SELECT credit_code, valid_from FROM onemap.enterprise") == truth_since(
         truth["enterprise"], "credit_code"
     )
+    # moved in the same update that gave them their values: no version of them before that is history
+    for archive in ("building", "house_unit", "person", "enterprise"):
+        assert db.execute(f"SELECT count(*) FROM onemap.{archive}_history").fetchone() == (0,), archive
     rooms = db.execute("SELECT count(*) FROM onemap.house_unit u JOIN onemap.building g ON g.id = u.building_id "
                        "WHERE u.valid_from <> g.valid_from").fetchone()  # fmt: skip
     assert rooms == (0,)

@@ -39,7 +39,6 @@ STEPS = (
     "08_archive.sql",
     "09_residence.sql",
     "09b_retire.sql",
-    "09c_valid_since.sql",
     "10_finish.sql",
 )
 # A run that creates this many entities of a kind refreshes that archive's statistics before the next step: the
