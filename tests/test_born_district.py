@@ -135,6 +135,26 @@ def test_born_again_resumes_and_changes_nothing(
     assert db.execute(counts).fetchone() == before
 
 
+def test_the_next_survey_of_the_same_rooms_and_buildings_moves_nothing(db: psycopg.Connection) -> None:
+    """Housing sends its survey again, unchanged: every entity keeps its start and no history version is made (the
+    creator's records of entities that already exist must not be taken for new ones)."""
+    from spatial.fusion.engine import run_fusion
+
+    starts = "SELECT (SELECT array_agg(valid_from ORDER BY id) FROM onemap.house_unit), " \
+             "(SELECT array_agg(valid_from ORDER BY id) FROM onemap.building)"  # fmt: skip
+    before = db.execute(starts).fetchone()
+    db.execute(
+        "INSERT INTO onemap.source_record (department, entity_kind, entity_key, payload) "
+        "SELECT department, entity_kind, entity_key, payload FROM onemap.source_record "
+        "WHERE department = 'housing' ORDER BY id"
+    )
+    report = run_fusion(db)
+    assert report.records > 5_000 and report.rejected == 0
+    assert db.execute(starts).fetchone() == before
+    for archive in ("building", "house_unit"):
+        assert db.execute(f"SELECT count(*) FROM onemap.{archive}_history").fetchone() == (0,), archive
+
+
 def test_born_again_from_other_files_fuses_them_although_fusion_ran_before(
     born_url: str, db: psycopg.Connection, truth: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory
 ) -> None:

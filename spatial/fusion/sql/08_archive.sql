@@ -31,7 +31,8 @@ ANALYZE fusion_authority;
 -- date (a person from birth, an enterprise from its registration, a building from its year of completion, its
 -- rooms with it), as a generated archive is, so "as of" an earlier date finds it. The same update that gives it
 -- its authoritative values moves its start (a district's 250,000 new persons are written once, not twice). Only
--- entities made by this run (their keys in fusion_new, valid from now()) are moved, never to the future, and the
+-- entities made by this run are moved (their keys in fusion_new and valid from now(): fusion_new also holds the
+-- records of rooms that already existed, their inserts skipped), never to the future, and the
 -- history trigger ignores these updates (the versions they replace were made by this transaction:
 -- spatial/sql/history.sql). Any other entity the run changes starts its new version now (the trigger says so),
 -- its old version in history up to now().
@@ -39,15 +40,15 @@ WITH changed AS (
     UPDATE onemap.person p
     SET name = coalesce(a.name, p.name), sex = coalesce(a.sex, p.sex),
         birth_date = coalesce(a.birth_date, p.birth_date), phone = coalesce(a.phone, p.phone),
-        valid_from = CASE WHEN n.entity_key IS NOT NULL THEN least(coalesce(a.birth_date, p.birth_date), p.valid_from)
-                          ELSE p.valid_from END
+        valid_from = CASE WHEN n.entity_key IS NOT NULL AND p.valid_from = now()
+                          THEN least(coalesce(a.birth_date, p.birth_date), p.valid_from) ELSE p.valid_from END
     FROM fusion_authority a
     LEFT JOIN fusion_new n ON n.entity_kind = 'person' AND n.entity_key = a.entity_key
     WHERE a.entity_kind = 'person' AND p.id_number = a.entity_key::bpchar
       AND ((p.name, p.sex, p.birth_date, p.phone) IS DISTINCT FROM
            (coalesce(a.name, p.name), coalesce(a.sex, p.sex), coalesce(a.birth_date, p.birth_date),
             coalesce(a.phone, p.phone))
-           OR n.entity_key IS NOT NULL)
+           OR (n.entity_key IS NOT NULL AND p.valid_from = now()))
     RETURNING 1
 )
 SELECT count(*) AS person FROM changed;
@@ -56,14 +57,15 @@ WITH changed AS (
     UPDATE onemap.enterprise e
     SET name = coalesce(a.name, e.name), status = coalesce(a.status, e.status),
         building_id = coalesce(g.id, e.building_id),
-        valid_from = CASE WHEN n.entity_key IS NOT NULL THEN least(e.registered_on, e.valid_from) ELSE e.valid_from END
+        valid_from = CASE WHEN n.entity_key IS NOT NULL AND e.valid_from = now()
+                          THEN least(e.registered_on, e.valid_from) ELSE e.valid_from END
     FROM fusion_authority a
     LEFT JOIN onemap.building g ON g.code = a.building_code
     LEFT JOIN fusion_new n ON n.entity_kind = 'enterprise' AND n.entity_key = a.entity_key
     WHERE a.entity_kind = 'enterprise' AND e.credit_code = a.entity_key::bpchar
       AND ((e.name, e.status, e.building_id) IS DISTINCT FROM
            (coalesce(a.name, e.name), coalesce(a.status, e.status), coalesce(g.id, e.building_id))
-           OR n.entity_key IS NOT NULL)
+           OR (n.entity_key IS NOT NULL AND e.valid_from = now()))
     RETURNING 1
 )
 SELECT count(*) AS enterprise FROM changed;
@@ -72,7 +74,7 @@ WITH changed AS (
     UPDATE onemap.building g
     SET floors = coalesce(a.floors, g.floors), use = coalesce(a.use, g.use),
         built_year = coalesce(a.built_year, g.built_year),
-        valid_from = CASE WHEN n.entity_key IS NOT NULL
+        valid_from = CASE WHEN n.entity_key IS NOT NULL AND g.valid_from = now()
                           THEN least(make_date(coalesce(a.built_year, g.built_year), 1, 1), g.valid_from)
                           ELSE g.valid_from END
     FROM fusion_authority a
@@ -82,7 +84,7 @@ WITH changed AS (
       AND (a.built_year IS NULL OR a.built_year BETWEEN 1900 AND 2100)
       AND ((g.floors, g.use, g.built_year) IS DISTINCT FROM
            (coalesce(a.floors, g.floors), coalesce(a.use, g.use), coalesce(a.built_year, g.built_year))
-           OR n.entity_key IS NOT NULL)
+           OR (n.entity_key IS NOT NULL AND g.valid_from = now()))
     RETURNING 1
 )
 SELECT count(*) AS building FROM changed;
@@ -92,7 +94,8 @@ WITH changed AS (
     UPDATE onemap.house_unit u
     SET floor = coalesce(a.floor, u.floor), area_m2 = coalesce(a.area_m2, u.area_m2),
         use = coalesce(a.use, u.use),
-        valid_from = CASE WHEN n.entity_key IS NOT NULL THEN least(g.valid_from, u.valid_from) ELSE u.valid_from END
+        valid_from = CASE WHEN n.entity_key IS NOT NULL AND u.valid_from = now()
+                          THEN least(g.valid_from, u.valid_from) ELSE u.valid_from END
     FROM fusion_authority a
     JOIN onemap.building g ON g.code = split_part(a.entity_key, '/', 1)
     LEFT JOIN fusion_new n ON n.entity_kind = 'house_unit' AND n.entity_key = a.entity_key
@@ -103,7 +106,7 @@ WITH changed AS (
       AND (a.area_m2 IS NULL OR a.area_m2 > 0) AND (a.floor IS NULL OR a.floor BETWEEN -5 AND 200)
       AND ((u.floor, u.area_m2, u.use) IS DISTINCT FROM
            (coalesce(a.floor, u.floor), coalesce(a.area_m2, u.area_m2), coalesce(a.use, u.use))
-           OR n.entity_key IS NOT NULL)
+           OR (n.entity_key IS NOT NULL AND u.valid_from = now()))
     RETURNING 1
 )
 SELECT count(*) AS house_unit FROM changed;
